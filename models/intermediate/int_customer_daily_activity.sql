@@ -1,0 +1,59 @@
+-- One row per customer and day with any order or identified web activity, up to the as-of date.
+with
+
+orders as (
+    select * from {{ ref('stg_shop__orders') }}
+),
+
+events as (
+    select * from {{ ref('int_web_events_sessionized') }}
+),
+
+as_of as (
+    select * from {{ ref('int_as_of_date') }}
+),
+
+daily_orders as (
+    select
+        orders.customer_id,
+        orders.order_date as activity_date,
+        count(*) as orders,
+        sum(orders.amount) as revenue
+    from orders
+    cross join as_of
+    where orders.is_revenue and orders.order_date <= as_of.as_of_date
+    group by orders.customer_id, orders.order_date
+),
+
+daily_web as (
+    select
+        customer_id,
+        event_date as activity_date,
+        count(distinct session_id) as sessions,
+        count(*) as events,
+        sum(case when event_type = 'page_view' then 1 else 0 end) as pages_viewed,
+        sum(case when event_type = 'feature_click' then 1 else 0 end) as features_clicked,
+        sum(duration_seconds) / 60.0 as usage_minutes
+    from events
+    group by customer_id, event_date
+),
+
+final as (
+    select
+        coalesce(daily_orders.customer_id, daily_web.customer_id) as customer_id,
+        coalesce(daily_orders.activity_date, daily_web.activity_date) as activity_date,
+        coalesce(daily_orders.orders, 0) as orders,
+        coalesce(daily_orders.revenue, 0) as revenue,
+        coalesce(daily_web.sessions, 0) as sessions,
+        coalesce(daily_web.events, 0) as events,
+        coalesce(daily_web.pages_viewed, 0) as pages_viewed,
+        coalesce(daily_web.features_clicked, 0) as features_clicked,
+        coalesce(daily_web.usage_minutes, 0) as usage_minutes
+    from daily_orders
+    full outer join daily_web
+        on
+            daily_orders.customer_id = daily_web.customer_id
+            and daily_orders.activity_date = daily_web.activity_date
+)
+
+select * from final

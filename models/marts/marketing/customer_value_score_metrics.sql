@@ -1,0 +1,32 @@
+-- Summary metrics of the value score for the as-of date, one row per metric.
+with
+
+scores as (
+    select * from {{ ref('customer_value_score') }}
+),
+
+summary as (
+    select
+        max(as_of_date) as as_of_date,
+        corr(value_score, tenure_days) as value_score_tenure_correlation,
+        count(*) as customers_scored,
+        sum(case when is_high_value then 1 else 0 end) as high_value_customers,
+        avg(value_score) as mean_value_score
+    from scores
+),
+
+final as (
+    select
+        as_of_date,
+        'value_score_tenure_correlation' as metric_name,
+        cast(value_score_tenure_correlation as {{ dbt.type_float() }}) as metric_value
+    from summary
+    union all
+    select as_of_date, 'customers_scored', cast(customers_scored as {{ dbt.type_float() }}) from summary
+    union all
+    select as_of_date, 'high_value_customers', cast(high_value_customers as {{ dbt.type_float() }}) from summary
+    union all
+    select as_of_date, 'mean_value_score', cast(mean_value_score as {{ dbt.type_float() }}) from summary
+)
+
+select * from final

@@ -1,0 +1,22 @@
+-- One row per order that passed validation.
+with
+
+checked as (
+    select * from {{ ref('base_shop__orders') }}
+),
+
+final as (
+    select
+        order_id,
+        customer_id,
+        ordered_at,
+        cast(ordered_at as date) as order_date,
+        amount,
+        currency,
+        status,
+        status = 'completed' as is_revenue
+    from checked
+    where rejection_reason is null
+)
+
+select * from final

@@ -1,0 +1,1 @@
+"""Customer scoring: data generation, import and the models that dbt Python models call."""
