@@ -1,4 +1,5 @@
 -- The single date every mart is computed as of: the as_of_date var, else the latest clean activity date.
+{%- set as_of_literal = "'" ~ var('as_of_date') ~ "'" if var('as_of_date') else 'null' %}
 with
 
 orders as (
@@ -16,12 +17,7 @@ activity_dates as (
 ),
 
 final as (
-    select
-        {% if var('as_of_date') -%}
-            cast('{{ var("as_of_date") }}' as date) as as_of_date
-        {%- else -%}
-            max(activity_date) as as_of_date
-        {%- endif %}
+    select coalesce(cast({{ as_of_literal }} as date), max(activity_date)) as as_of_date
     from activity_dates
 )
 

@@ -26,8 +26,8 @@ final as (
         cast({{ dbt.datediff('customers.signup_date', 'as_of.as_of_date', 'day') }} as integer) as tenure_days,
         order_summary.first_order_date,
         order_summary.last_order_date,
-        coalesce(order_summary.order_count, 0) as lifetime_orders,
-        coalesce(order_summary.total_revenue, 0) as lifetime_revenue,
+        cast(coalesce(order_summary.order_count, 0) as integer) as lifetime_orders,
+        cast(coalesce(order_summary.total_revenue, 0) as decimal(18, 2)) as lifetime_revenue,
         order_summary.customer_id is not null as is_buyer,
         as_of.as_of_date
     from customers

@@ -4,6 +4,7 @@
 {%- set weights = var('engagement_weights') %}
 {%- set window_days = var('engagement_window_days') %}
 {%- set trend_days = var('engagement_trend_days') %}
+{%- set band = var('engagement_trend_stable_band') %}
 with
 
 customers as (
@@ -89,15 +90,13 @@ final as (
         ) / {{ weights.values() | sum }} as engagement_score,
         usage_minutes_last_period,
         usage_minutes_previous_period,
-        (usage_minutes_last_period - usage_minutes_previous_period)
-        / nullif(usage_minutes_previous_period, 0) as engagement_trend_pct,
+        (usage_minutes_last_period - usage_minutes_previous_period) / nullif(usage_minutes_previous_period, 0)
+            as engagement_trend_pct,
         case
             when usage_minutes_last_period = 0 and usage_minutes_previous_period = 0 then 'inactive'
             when usage_minutes_previous_period = 0 then 'new'
-            when usage_minutes_last_period > (1 + {{ var('engagement_trend_stable_band') }})
-                * usage_minutes_previous_period then 'rising'
-            when usage_minutes_last_period < (1 - {{ var('engagement_trend_stable_band') }})
-                * usage_minutes_previous_period then 'declining'
+            when usage_minutes_last_period > (1 + {{ band }}) * usage_minutes_previous_period then 'rising'
+            when usage_minutes_last_period < (1 - {{ band }}) * usage_minutes_previous_period then 'declining'
             else 'stable'
         end as engagement_trend,
         as_of_date

@@ -16,7 +16,7 @@ components as (
         customers.customer_id,
         customers.tenure_days,
         engagement.engagement_score,
-        30.0 * customers.lifetime_revenue / greatest(
+        30.0 * cast(customers.lifetime_revenue as {{ dbt.type_float() }}) / greatest(
             coalesce({{ dbt.datediff('customers.first_order_date', 'customers.as_of_date', 'day') }}, 0),
             {{ var('spend_rate_min_days') }}
         ) as monthly_revenue,

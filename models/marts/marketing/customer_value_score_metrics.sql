@@ -22,11 +22,23 @@ final as (
         cast(value_score_tenure_correlation as {{ dbt.type_float() }}) as metric_value
     from summary
     union all
-    select as_of_date, 'customers_scored', cast(customers_scored as {{ dbt.type_float() }}) from summary
+    select
+        as_of_date,
+        'customers_scored' as metric_name,
+        cast(customers_scored as {{ dbt.type_float() }}) as metric_value
+    from summary
     union all
-    select as_of_date, 'high_value_customers', cast(high_value_customers as {{ dbt.type_float() }}) from summary
+    select
+        as_of_date,
+        'high_value_customers' as metric_name,
+        cast(high_value_customers as {{ dbt.type_float() }}) as metric_value
+    from summary
     union all
-    select as_of_date, 'mean_value_score', cast(mean_value_score as {{ dbt.type_float() }}) from summary
+    select
+        as_of_date,
+        'mean_value_score' as metric_name,
+        cast(mean_value_score as {{ dbt.type_float() }}) as metric_value
+    from summary
 )
 
 select * from final

@@ -35,7 +35,7 @@ ranked as (
         *,
         row_number() over (
             partition by customer_id
-            order by row_check nulls first, updated_at desc nulls last, email_raw, raw_signup_date
+            order by row_check asc nulls first, updated_at desc nulls last, email_raw asc, raw_signup_date asc
         ) as record_rank
     from checked
 ),

@@ -16,7 +16,7 @@ typed as (
         nullif(trim(customer_id), '') as customer_id,
         order_ts as raw_order_ts,
         {{ dbt.safe_cast('order_ts', api.Column.translate_type('timestamp')) }} as ordered_at,
-        cast(amount as {{ dbt.type_numeric() }}) as amount,
+        cast(amount as decimal(18, 2)) as amount,
         upper(trim(currency)) as currency,
         lower(trim(status)) as status
     from source
@@ -46,7 +46,7 @@ ranked as (
         *,
         row_number() over (
             partition by order_id
-            order by row_check nulls first, ordered_at, amount, customer_id, status
+            order by row_check asc nulls first, ordered_at asc, amount asc, customer_id asc, status asc
         ) as record_rank
     from checked
 ),

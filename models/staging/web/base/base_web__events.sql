@@ -43,7 +43,7 @@ ranked as (
         *,
         row_number() over (
             partition by event_id
-            order by row_check nulls first, event_at, customer_id, event_type, event_target
+            order by row_check asc nulls first, event_at asc, customer_id asc, event_type asc, event_target asc
         ) as record_rank
     from checked
 ),

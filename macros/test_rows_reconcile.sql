@@ -1,0 +1,18 @@
+{#
+  Every raw row is accounted for: the source's row count equals the clean model's row count plus the
+  quarantined rows of that source. Returns one row (the three counts) when they disagree.
+#}
+{% test rows_reconcile(model, clean_model, quarantine_model, source_table) %}
+with
+
+counts as (
+    select
+        (select count(*) from {{ model }}) as raw_rows,
+        (select count(*) from {{ clean_model }}) as clean_rows,
+        (select count(*) from {{ quarantine_model }} where source_table = '{{ source_table }}') as quarantined_rows
+)
+
+select *
+from counts
+where raw_rows != clean_rows + quarantined_rows
+{% endtest %}
