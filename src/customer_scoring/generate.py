@@ -334,9 +334,8 @@ def _inject_bad_rows(cfg: GeneratorConfig, chunk: _Chunk, chunk_index: int, rng)
     # Malformed emails stay on their customer: the email is a field, the customer is still real.
     malformed = rng.random(customers.num_rows) < cfg.malformed_email_share
     counts[("crm_customers", "malformed_email")] += int(malformed.sum())
-    emails = np.array(customers["email"].to_pylist(), dtype=object)
-    emails[malformed] = np.char.replace(emails[malformed].astype(str), "@", " at ")
-    customers = pa.concat_tables([_with_column(customers, "email", emails), *bad])
+    emails = pc.if_else(malformed, pc.replace_substring(customers["email"], "@", " at "), customers["email"])
+    customers = pa.concat_tables([_with_column(customers, "email", emails.combine_chunks()), *bad])
 
     orders = chunk.orders
     bad = []

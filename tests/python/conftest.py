@@ -1,0 +1,67 @@
+"""Shared fixtures: a small generated dataset and a warehouse built from it by `dbt build`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from customer_scoring.generate import GeneratorConfig, generate
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+E2E_CUSTOMERS = 5000
+
+
+def run_dbt(args: list[str], raw_dir: Path, warehouse: Path) -> subprocess.CompletedProcess:
+    """Run dbt from the project directory against the given raw data and warehouse; fail with its log."""
+    env = {
+        **os.environ,
+        "DO_NOT_TRACK": "1",
+        "DBT_PROFILES_DIR": str(PROJECT_DIR),
+        "CUSTOMER_SCORING_RAW_DIR": str(raw_dir),
+        "CUSTOMER_SCORING_WAREHOUSE": str(warehouse),
+    }
+    dbt = Path(sys.executable).with_name("dbt")
+    target = warehouse.parent / "target"
+    result = subprocess.run(
+        [str(dbt), *args, "--target-path", str(target), "--log-path", str(target / "logs")],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, f"dbt {' '.join(args)} failed:\n{result.stdout[-8000:]}\n{result.stderr[-4000:]}"
+    return result
+
+
+@pytest.fixture(scope="session")
+def dbt():
+    """Run dbt against given raw data and warehouse: `dbt(args, raw_dir, warehouse)`."""
+    return run_dbt
+
+
+@pytest.fixture(scope="session")
+def dataset(tmp_path_factory) -> dict:
+    """A generated dataset with bad rows: paths and the generator's manifest."""
+    root = tmp_path_factory.mktemp("e2e")
+    cfg = GeneratorConfig(customers=E2E_CUSTOMERS, seed=7)
+    manifest = generate(cfg, root / "raw", root / "truth")
+    return {"root": root, "raw": root / "raw", "truth": root / "truth", "manifest": manifest}
+
+
+@pytest.fixture(scope="session")
+def warehouse(dataset) -> Path:
+    """`dbt build` (models, seeds, every data and unit test) on the generated dataset."""
+    path = dataset["root"] / "warehouse.duckdb"
+    run_dbt(["build"], dataset["raw"], path)
+    return path
+
+
+@pytest.fixture
+def con(warehouse):
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        yield connection
