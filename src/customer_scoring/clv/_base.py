@@ -1,0 +1,69 @@
+"""What the buy-till-you-die models share: input checks, compression to unique rows, the optimizer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import minimize
+
+MIN_CUSTOMERS = 20
+
+
+class ConvergenceError(RuntimeError):
+    """The optimizer stopped without reaching a maximum of the likelihood."""
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Unique (frequency, recency, T) rows and how many customers share each."""
+
+    frequency: np.ndarray
+    recency: np.ndarray
+    T: np.ndarray
+    weights: np.ndarray
+
+
+def check_rfm(frequency, recency, T) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validate per-customer repeat purchases, recency and age; return them as float arrays."""
+    frequency, recency, T = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
+    if not frequency.shape == recency.shape == T.shape or frequency.ndim != 1:
+        raise ValueError("frequency, recency and T must be 1-D arrays of the same length")
+    if not (np.isfinite(frequency).all() and np.isfinite(recency).all() and np.isfinite(T).all()):
+        raise ValueError("frequency, recency and T must be finite (no nulls)")
+    if (frequency < 0).any() or (frequency != np.round(frequency)).any():
+        raise ValueError("frequency must be a whole number of repeat purchases, not negative")
+    if (recency < 0).any() or (recency > T).any():
+        raise ValueError("recency must lie in [0, T]")
+    if ((frequency == 0) & (recency != 0)).any():
+        raise ValueError("recency must be 0 for customers without repeat purchases")
+    return frequency, recency, T
+
+
+def compress(frequency, recency, T, weights=None) -> Summary:
+    """Collapse customers with identical (frequency, recency, T) into one weighted row."""
+    frequency, recency, T = check_rfm(frequency, recency, T)
+    weights = np.ones_like(frequency) if weights is None else np.asarray(weights, dtype=float)
+    if weights.shape != frequency.shape or (weights < 0).any():
+        raise ValueError("weights must be non-negative, one per customer")
+    rows, inverse = np.unique(np.column_stack([frequency, recency, T]), axis=0, return_inverse=True)
+    counts = np.bincount(inverse.ravel(), weights=weights)
+    return Summary(rows[:, 0], rows[:, 1], rows[:, 2], counts)
+
+
+def check_fittable(summary: Summary) -> None:
+    """Refuse data that cannot identify a buy-till-you-die model, with the reason."""
+    if summary.weights.sum() < MIN_CUSTOMERS:
+        raise ValueError(f"need at least {MIN_CUSTOMERS} customers to fit, got {summary.weights.sum():.0f}")
+    if not (summary.frequency > 0).any():
+        raise ValueError("no customer has a repeat purchase: purchase rate and dropout cannot be told apart")
+    if not (summary.T > 0).any():
+        raise ValueError("every customer was acquired at the cutoff (T = 0): there is no history to fit")
+
+
+def maximize(neg_log_likelihood, x0: np.ndarray, jac: bool) -> np.ndarray:
+    """Minimize a mean negative log-likelihood over log-parameters; raise ConvergenceError if it fails."""
+    result = minimize(neg_log_likelihood, x0, jac=jac, method="L-BFGS-B", options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-10})
+    if not result.success or not np.isfinite(result.x).all():
+        raise ConvergenceError(f"likelihood maximization failed: {result.message}")
+    return result.x
