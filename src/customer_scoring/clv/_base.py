@@ -63,7 +63,9 @@ def check_fittable(summary: Summary) -> None:
 
 def maximize(neg_log_likelihood, x0: np.ndarray, jac: bool) -> np.ndarray:
     """Minimize a mean negative log-likelihood over log-parameters; raise ConvergenceError if it fails."""
-    result = minimize(neg_log_likelihood, x0, jac=jac, method="L-BFGS-B", options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-10})
+    result = minimize(
+        neg_log_likelihood, x0, jac=jac, method="L-BFGS-B", options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-10}
+    )
     if not result.success or not np.isfinite(result.x).all():
         raise ConvergenceError(f"likelihood maximization failed: {result.message}")
     return result.x

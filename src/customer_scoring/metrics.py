@@ -1,0 +1,51 @@
+"""Validation metrics shared by the CLV and churn models: ranking quality and error, per customer."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import spearmanr
+
+
+def normalized_gini(actual, predicted) -> float:
+    """Gini of actual values ordered by prediction, over the Gini of the perfect order (1 = perfect)."""
+    actual, predicted = np.asarray(actual, dtype=float), np.asarray(predicted, dtype=float)
+
+    def gini(order):
+        sorted_actual = actual[np.lexsort((np.arange(actual.size), -order))]
+        cumulative = np.cumsum(sorted_actual) / sorted_actual.sum()
+        return cumulative.sum() / actual.size - (actual.size + 1) / (2 * actual.size)
+
+    return float(gini(predicted) / gini(actual))
+
+
+def top_decile_capture(actual, predicted) -> float:
+    """Share of the total actual value held by the tenth of customers with the highest prediction."""
+    actual, predicted = np.asarray(actual, dtype=float), np.asarray(predicted, dtype=float)
+    top = np.argsort(-predicted, kind="stable")[: max(1, int(np.ceil(actual.size / 10)))]
+    return float(actual[top].sum() / actual.sum())
+
+
+def r_squared(actual, predicted) -> float:
+    actual, predicted = np.asarray(actual, dtype=float), np.asarray(predicted, dtype=float)
+    return float(1 - np.sum((actual - predicted) ** 2) / np.sum((actual - actual.mean()) ** 2))
+
+
+def spend_metrics(actual, predicted) -> dict[str, float]:
+    return {
+        "spend_r2": r_squared(actual, predicted),
+        "spend_spearman": float(spearmanr(actual, predicted).statistic),
+        "spend_normalized_gini": normalized_gini(actual, predicted),
+        "spend_top_decile_capture": top_decile_capture(actual, predicted),
+        "spend_predicted_total": float(np.sum(predicted)),
+        "spend_actual_total": float(np.sum(actual)),
+    }
+
+
+def purchase_metrics(actual, predicted) -> dict[str, float]:
+    actual, predicted = np.asarray(actual, dtype=float), np.asarray(predicted, dtype=float)
+    return {
+        "purchases_mae": float(np.mean(np.abs(actual - predicted))),
+        "purchases_rmse": float(np.sqrt(np.mean((actual - predicted) ** 2))),
+        "purchases_predicted_total": float(predicted.sum()),
+        "purchases_actual_total": float(actual.sum()),
+    }
