@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import minimize
 
 MIN_CUSTOMERS = 20
@@ -22,6 +23,16 @@ class Summary:
     recency: np.ndarray
     T: np.ndarray
     weights: np.ndarray
+
+    def __post_init__(self):
+        distinct, index = np.unique(self.frequency, return_inverse=True)
+        object.__setattr__(self, "_distinct_frequency", (distinct, index))
+
+    def per_frequency(self, function) -> np.ndarray:
+        """function(frequency) per row, evaluated once per distinct frequency: special functions of
+        x alone (gammaln, digamma) then cost a few hundred calls instead of one per row."""
+        distinct, index = self._distinct_frequency
+        return np.asarray(function(distinct))[index]
 
 
 def check_rfm(frequency, recency, T) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -46,9 +57,12 @@ def compress(frequency, recency, T, weights=None) -> Summary:
     weights = np.ones_like(frequency) if weights is None else np.asarray(weights, dtype=float)
     if weights.shape != frequency.shape or (weights < 0).any():
         raise ValueError("weights must be non-negative, one per customer")
-    rows, inverse = np.unique(np.column_stack([frequency, recency, T]), axis=0, return_inverse=True)
-    counts = np.bincount(inverse.ravel(), weights=weights)
-    return Summary(rows[:, 0], rows[:, 1], rows[:, 2], counts)
+    grouped = (
+        pd.DataFrame({"frequency": frequency, "recency": recency, "T": T, "weights": weights})
+        .groupby(["frequency", "recency", "T"], sort=False, as_index=False)["weights"]
+        .sum()
+    )  # a hash aggregate: much faster than np.unique over rows
+    return Summary(*(grouped[c].to_numpy() for c in ("frequency", "recency", "T", "weights")))
 
 
 def check_fittable(summary: Summary) -> None:
@@ -64,7 +78,7 @@ def check_fittable(summary: Summary) -> None:
 def maximize(neg_log_likelihood, x0: np.ndarray, jac: bool) -> np.ndarray:
     """Minimize a mean negative log-likelihood over log-parameters; raise ConvergenceError if it fails."""
     result = minimize(
-        neg_log_likelihood, x0, jac=jac, method="L-BFGS-B", options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-10}
+        neg_log_likelihood, x0, jac=jac, method="L-BFGS-B", options={"maxiter": 5000, "ftol": 1e-13, "gtol": 1e-9}
     )
     if not result.success or not np.isfinite(result.x).all():
         raise ConvergenceError(f"likelihood maximization failed: {result.message}")

@@ -21,28 +21,24 @@ from customer_scoring.clv._base import Summary, check_fittable, check_rfm, compr
 PARAMS = ("r", "alpha", "a", "b")
 
 
-def _log_terms(params, x, t_x, T):
-    r, alpha, a, b = params
-    common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x) - betaln(a, b)
-    survived = -(r + x) * np.log(alpha + T)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dropped = np.where(x > 0, np.log(a) - np.log(b + x - 1) - (r + x) * np.log(alpha + t_x), -np.inf)
-    return common, survived, dropped
-
-
 def _neg_mean_log_likelihood(log_params, s: Summary):
     r, alpha, a, b = params = np.exp(log_params)
     x, t_x, T, w = s.frequency, s.recency, s.T, s.weights
-    common, survived, dropped = _log_terms(params, x, t_x, T)
+    common = s.per_frequency(lambda f: gammaln(r + f) + betaln(a, b + f)) - gammaln(r) + r * np.log(alpha)
+    common -= betaln(a, b)
+    survived = -(r + x) * np.log(alpha + T)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dropped = np.where(x > 0, np.log(a) - np.log(b + x - 1) - (r + x) * np.log(alpha + t_x), -np.inf)
     mix = np.logaddexp(survived, dropped)
     w_survived = np.exp(survived - mix)  # posterior weight of "still alive"
     w_dropped = 1.0 - w_survived
-    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w_survived * np.log(alpha + T) - w_dropped * np.log(alpha + t_x)
+    d_r = s.per_frequency(lambda f: digamma(r + f)) - digamma(r) + np.log(alpha)
+    d_r -= w_survived * np.log(alpha + T) + w_dropped * np.log(alpha + t_x)
     d_alpha = r / alpha - (r + x) * (w_survived / (alpha + T) + w_dropped / (alpha + t_x))
-    d_a = digamma(a + b) - digamma(a + b + x) + w_dropped / a
+    d_a = digamma(a + b) - s.per_frequency(lambda f: digamma(a + b + f)) + w_dropped / a
     with np.errstate(divide="ignore", invalid="ignore"):
         d_b_drop = np.where(x > 0, w_dropped / (b + x - 1), 0.0)
-    d_b = digamma(a + b) + digamma(b + x) - digamma(b) - digamma(a + b + x) - d_b_drop
+    d_b = digamma(a + b) - digamma(b) + s.per_frequency(lambda f: digamma(b + f) - digamma(a + b + f)) - d_b_drop
     total = w.sum()
     value = -np.dot(w, common + mix) / total
     grad = -np.array([np.dot(w, d) for d in (d_r, d_alpha, d_a, d_b)]) * params / total

@@ -13,6 +13,7 @@ log space with an analytic gradient over unique (x, m) rows.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy.special import digamma, gammaln
 from scipy.stats import pearsonr
 
@@ -34,13 +35,15 @@ def _check(frequency, monetary_value):
     return x, m
 
 
-def _neg_mean_log_likelihood(log_params, x, m, w):
+def _neg_mean_log_likelihood(log_params, x, m, w, per_x):
+    """per_x(f) evaluates f(x) once per distinct x: the special functions depend on x alone."""
     p, q, v = params = np.exp(log_params)
     px = p * x
-    ll = gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(v) + (px - 1) * np.log(m) + px * np.log(x)
-    ll -= (px + q) * np.log(v + m * x)
-    d_p = x * (digamma(px + q) - digamma(px) + np.log(m) + np.log(x) - np.log(v + m * x))
-    d_q = digamma(px + q) - digamma(q) + np.log(v) - np.log(v + m * x)
+    ll = per_x(lambda f: gammaln(p * f + q) - gammaln(p * f)) - gammaln(q) + q * np.log(v)
+    ll += (px - 1) * np.log(m) + px * np.log(x) - (px + q) * np.log(v + m * x)
+    digamma_sum = per_x(lambda f: digamma(p * f + q))
+    d_p = x * (digamma_sum - per_x(lambda f: digamma(p * f)) + np.log(m) + np.log(x) - np.log(v + m * x))
+    d_q = digamma_sum - digamma(q) + np.log(v) - np.log(v + m * x)
     d_v = q / v - (px + q) / (v + m * x)
     total = w.sum()
     grad = -np.array([np.dot(w, d) for d in (d_p, d_q, d_v)]) * params / total
@@ -60,10 +63,15 @@ class GammaGammaModel:
         x, m = _check(frequency, monetary_value)
         if x.size < MIN_CUSTOMERS:
             raise ValueError(f"need at least {MIN_CUSTOMERS} repeat customers to fit spend, got {x.size}")
-        rows, inverse = np.unique(np.column_stack([x, m]), axis=0, return_inverse=True)
-        w = np.bincount(inverse.ravel()).astype(float)
+        rows = pd.DataFrame({"x": x, "m": m}).value_counts(sort=False).reset_index()
+        x, m, w = rows["x"].to_numpy(), rows["m"].to_numpy(), rows["count"].to_numpy(dtype=float)
+        distinct, index = np.unique(x, return_inverse=True)
+
+        def per_x(function):
+            return function(distinct)[index]
+
         x0 = np.log([1.0, 2.0, m.mean()])
-        log_params = maximize(lambda z: _neg_mean_log_likelihood(z, rows[:, 0], rows[:, 1], w), x0, jac=True)
+        log_params = maximize(lambda z: _neg_mean_log_likelihood(z, x, m, w, per_x), x0, jac=True)
         self.params_ = dict(zip(PARAMS, np.exp(log_params), strict=True))
         return self
 

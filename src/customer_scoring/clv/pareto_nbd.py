@@ -14,38 +14,60 @@ by count; the gradient is numerical (the hypergeometric terms have no cheap clos
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
-from scipy.special import gammaln, hyp2f1, logsumexp
+import pandas as pd
+from scipy.special import gammaln, hyp2f1
 
 from customer_scoring.clv._base import Summary, check_fittable, check_rfm, compress, maximize
 
 PARAMS = ("r", "alpha", "s", "beta")
 
 
-def _log_a0(params, x, t_x, T):
+@dataclass(frozen=True)
+class _Pairs:
+    """Unique (x, t) pairs. A_0's hypergeometric terms depend on x with t_x or with T, never on all three,
+    so evaluating them per pair instead of per (x, t_x, T) row saves most of the work."""
+
+    x: np.ndarray
+    t: np.ndarray
+    inverse: np.ndarray
+
+    @classmethod
+    def of(cls, x, t) -> _Pairs:
+        codes, uniques = pd.MultiIndex.from_arrays([x, t]).factorize()
+        return cls(uniques.get_level_values(0).to_numpy(), uniques.get_level_values(1).to_numpy(), codes)
+
+
+def _log_a0(params, x, recency: _Pairs, age: _Pairs):
     r, alpha, s, beta = params
     low, high = min(alpha, beta), max(alpha, beta)
-    second = r + x if alpha < beta else s + 1.0
+    second = (lambda pairs: r + pairs.x) if alpha < beta else (lambda pairs: s + 1.0)
+
+    def log_hyp(pairs: _Pairs):
+        rsx = r + s + pairs.x
+        return np.log(hyp2f1(rsx, second(pairs), rsx + 1.0, (high - low) / (high + pairs.t)))[pairs.inverse]
+
     rsx = r + s + x
-    p_recency = hyp2f1(rsx, second, rsx + 1.0, (high - low) / (high + t_x))
-    p_age = hyp2f1(rsx, second, rsx + 1.0, (high - low) / (high + T))
-    q_recency, q_age = high + t_x, high + T
-    terms = np.stack([np.log(p_recency) + rsx * np.log(q_age), np.log(p_age) + rsx * np.log(q_recency)])
-    signs = np.stack([np.ones_like(x), -np.ones_like(x)])
-    return logsumexp(terms, axis=0, b=signs) - rsx * np.log(q_recency * q_age)
+    log_q_recency, log_q_age = np.log(high + recency.t)[recency.inverse], np.log(high + age.t)[age.inverse]
+    # log(exp(u) - exp(w)) for u > w, without overflow
+    u = log_hyp(recency) + rsx * log_q_age
+    w = log_hyp(age) + rsx * log_q_recency
+    return u + np.log1p(-np.exp(w - u)) - rsx * (log_q_recency + log_q_age)
 
 
-def _log_likelihood(params, x, t_x, T):
+def _log_likelihood(params, x, t_x, T, recency: _Pairs, age: _Pairs):
     r, alpha, s, beta = params
     head = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
     alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-    died = np.log(s) - np.log(r + s + x) + _log_a0(params, x, t_x, T)
+    died = np.log(s) - np.log(r + s + x) + _log_a0(params, x, recency, age)
     return head + np.logaddexp(alive, died)
 
 
-def _neg_mean_log_likelihood(log_params, s: Summary) -> float:
+def _neg_mean_log_likelihood(log_params, s: Summary, recency: _Pairs, age: _Pairs) -> float:
     with np.errstate(all="ignore"):
-        ll = _log_likelihood(np.exp(log_params), s.frequency, s.recency, s.T)
+        ll = _log_likelihood(np.exp(log_params), s.frequency, s.recency, s.T, recency, age)
     value = -np.dot(s.weights, ll) / s.weights.sum()
     return value if np.isfinite(value) else np.inf
 
@@ -59,9 +81,10 @@ class ParetoNBDModel:
         mean_rate = summary.frequency.dot(summary.weights) / summary.T.dot(summary.weights)
         scale = 1.0 / max(mean_rate, 1e-6)
         x0 = np.log([1.0, scale, 1.0, scale])
-        log_params = maximize(lambda z: _neg_mean_log_likelihood(z, summary), x0, jac=False)
+        recency, age = _Pairs.of(summary.frequency, summary.recency), _Pairs.of(summary.frequency, summary.T)
+        log_params = maximize(lambda z: _neg_mean_log_likelihood(z, summary, recency, age), x0, jac=False)
         self.params_ = dict(zip(PARAMS, np.exp(log_params), strict=True))
-        self.log_likelihood_ = -_neg_mean_log_likelihood(log_params, summary) * summary.weights.sum()
+        self.log_likelihood_ = -_neg_mean_log_likelihood(log_params, summary, recency, age) * summary.weights.sum()
         return self
 
     def _params(self):
@@ -73,7 +96,7 @@ class ParetoNBDModel:
         r, alpha, s, beta = params = self._params()
         log_odds = (
             np.log(s) - np.log(r + s + x) + (r + x) * np.log(alpha + T) + s * np.log(beta + T)
-            + _log_a0(params, x, t_x, T)
+            + _log_a0(params, x, _Pairs.of(x, t_x), _Pairs.of(x, T))
         )  # fmt: skip
         return 1.0 / (1.0 + np.exp(log_odds))
 
@@ -87,4 +110,5 @@ class ParetoNBDModel:
         )  # fmt: skip
         log_rate = np.log(r + x) + np.log(beta + T) - np.log(alpha + T)
         horizon = (1 - ((beta + T) / (beta + T + t)) ** (s - 1)) / (s - 1)
-        return np.exp(log_alive_mass + log_rate + np.log(horizon) - _log_likelihood(params, x, t_x, T))
+        log_likelihood = _log_likelihood(params, x, t_x, T, _Pairs.of(x, t_x), _Pairs.of(x, T))
+        return np.exp(log_alive_mass + log_rate + np.log(horizon) - log_likelihood)

@@ -1,0 +1,80 @@
+"""CLV in the warehouse on generated data: parameters recovered, holdout metrics above floors, scores sane."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from lifetimes import BetaGeoFitter
+
+from customer_scoring.clv import BetaGeoModel
+from customer_scoring.clv.pipeline import holdout_predictions
+from customer_scoring.metrics import r_squared
+
+# Floors sit below what the end-to-end dataset reaches (see the README) by a margin for sampling noise.
+FLOORS = {
+    "spend_spearman": 0.45,
+    "spend_normalized_gini": 0.65,
+    "spend_top_decile_capture": 0.35,
+    "spend_r2": 0.15,
+}
+
+
+@pytest.fixture
+def metrics(con) -> pd.DataFrame:
+    return con.execute("select model_name, metric_name, metric_value from clv_model_metrics").df()
+
+
+def _metric(metrics, model, name) -> float:
+    row = metrics[(metrics["model_name"] == model) & (metrics["metric_name"] == name)]
+    return row["metric_value"].item()
+
+
+def test_bgnbd_recovers_the_generator_parameters_from_the_warehouse(con, dataset):
+    full = con.execute("select * from int_clv_summary_by_snapshot where snapshot_name = 'full'").df()
+    rfm = full["frequency"], full["recency_days"], full["age_days"]
+    ours = BetaGeoModel().fit(*rfm).params_
+    standard_errors = BetaGeoFitter().fit(*rfm).summary["se(coef)"]
+    config = dataset["manifest"]["config"]
+    for name in ("r", "alpha", "a", "b"):
+        # Purchases are counted in whole days, a slight coarsening of the continuous-time truth.
+        assert abs(ours[name] - config[name]) <= 3 * standard_errors[name], name
+
+
+def test_holdout_metrics_clear_their_floors(metrics):
+    selected = metrics[(metrics["metric_name"] == "is_selected") & (metrics["metric_value"] == 1)]
+    assert len(selected) == 1
+    for model in ("bg_nbd", "pareto_nbd", "xgboost_tweedie", "ensemble", selected["model_name"].item()):
+        for name, floor in FLOORS.items():
+            assert _metric(metrics, model, name) >= floor, (model, name)
+    for model in ("bg_nbd", "pareto_nbd"):
+        predicted, actual = (_metric(metrics, model, f"purchases_{k}_total") for k in ("predicted", "actual"))
+        assert predicted == pytest.approx(actual, rel=0.1), model
+
+
+def test_selected_model_has_the_best_holdout_r2(metrics):
+    r2 = metrics[metrics["metric_name"] == "spend_r2"].set_index("model_name")["metric_value"]
+    selected = metrics[(metrics["metric_name"] == "is_selected") & (metrics["metric_value"] == 1)]["model_name"].item()
+    assert r2[selected] == r2.max()
+
+
+def test_spend_is_independent_of_frequency_as_gamma_gamma_assumes(metrics):
+    assert abs(_metric(metrics, "gamma_gamma", "frequency_spend_correlation")) < 0.1
+
+
+def test_customer_clv_scores_every_buyer_and_tracks_the_future(con, dataset):
+    (buyers,) = con.execute("select count(*) from int_orders_summarized_by_customer").fetchone()
+    scores = con.execute("select * from customer_clv").df()
+    assert len(scores) == buyers
+    assert (scores["clv_3m"] <= scores["clv_6m"]).all() and (scores["clv_6m"] <= scores["clv_12m"]).all()
+    assert (scores["expected_purchases_30d"] <= scores["expected_purchases_90d"]).all()
+    truth = pd.read_parquet(dataset["truth"] / "customers.parquet")
+    joined = scores.merge(truth, on="customer_id")
+    assert r_squared(joined["future_spend"], joined["clv_12m"]) > 0.35
+    top_decile_spend = joined.loc[joined["clv_decile"] == 10, "future_spend"].mean()
+    assert top_decile_spend > 4 * joined["future_spend"].mean()
+
+
+def test_refuses_history_too_short_to_validate(con):
+    full_only = con.execute("select * from int_clv_summary_by_snapshot where snapshot_name = 'full'").df()
+    with pytest.raises(ValueError, match="no customers at the calibration snapshot"):
+        holdout_predictions(full_only)
