@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 CHUNK_SIZE = 50_000  # customers per chunk: bounds memory, and fixes the data for a given seed
 SECONDS_PER_DAY = 86_400
 MAX_SESSION_GAP_SECONDS = 25 * 60  # events of one session stay closer than the 30-minute timeout
+FADE_DAYS = 14.0  # after dropout, the session rate decays with this time constant
 
 COUNTRIES = np.array(["US", "GB", "DE", "FR", "NL", "ES", "CA", "AU"])
 COUNTRY_WEIGHTS = np.array([0.40, 0.15, 0.12, 0.08, 0.07, 0.06, 0.07, 0.05])
@@ -173,7 +174,7 @@ def _simulate_purchases(cfg: GeneratorConfig, rng, birth, lam, p, is_buyer):
     return np.concatenate(owners), np.concatenate(times), dropout_day
 
 
-def _simulate_sessions(cfg: GeneratorConfig, rng, signup_day, dropout_day, session_rate, fade_days):
+def _simulate_sessions(cfg: GeneratorConfig, rng, signup_day, dropout_day, session_rate):
     """Session start days: a Poisson process at session_rate until dropout, fading exponentially after."""
     cutoff = float(cfg.history_days)
     alive_end = np.minimum(dropout_day, cutoff)
@@ -184,11 +185,11 @@ def _simulate_sessions(cfg: GeneratorConfig, rng, signup_day, dropout_day, sessi
 
     faded_since = np.where(np.isfinite(dropout_day), np.maximum(dropout_day, signup_day), np.inf)
     fade_len = np.clip(cutoff - faded_since, 0, None)
-    fade_mass = 1.0 - np.exp(-fade_len / fade_days)
-    n_fade = rng.poisson(session_rate * fade_days * fade_mass)
+    fade_mass = 1.0 - np.exp(-fade_len / FADE_DAYS)
+    n_fade = rng.poisson(session_rate * FADE_DAYS * fade_mass)
     owner_fade = np.repeat(np.arange(len(signup_day)), n_fade)
     u = rng.random(owner_fade.size)
-    day_fade = faded_since[owner_fade] - fade_days[owner_fade] * np.log1p(-u * fade_mass[owner_fade])
+    day_fade = faded_since[owner_fade] - FADE_DAYS * np.log1p(-u * fade_mass[owner_fade])
     return np.concatenate([owner_alive, owner_fade]), np.concatenate([day_alive, day_fade])
 
 
@@ -244,9 +245,8 @@ def _simulate_chunk(cfg: GeneratorConfig, chunk_index: int, first_id: int, n: in
     affinity = (lam / mean_lam) ** 0.8 * ((cfg.p_spend / nu) / mean_value) ** 0.5
     session_rate = 0.1 * affinity * rng.lognormal(0.0, 0.3, n)
     session_rate[~is_buyer] = 0.02 * rng.lognormal(0.0, 0.4, (~is_buyer).sum())
-    fade_days = np.full(n, 14.0)
-    never_buyer_dropout = np.where(is_buyer, dropout_day, signup_day)
-    sess_owner, sess_day = _simulate_sessions(cfg, rng, signup_day, never_buyer_dropout, session_rate, fade_days)
+    interest_lost_day = np.where(is_buyer, dropout_day, signup_day)
+    sess_owner, sess_day = _simulate_sessions(cfg, rng, signup_day, interest_lost_day, session_rate)
     events = _session_events(cfg, rng, chunk_index, ids, sess_owner, sess_day, affinity)
 
     plan = np.where(lam > 2 * mean_lam, "pro", np.where(rng.random(n) < 0.5, "basic", "free"))
