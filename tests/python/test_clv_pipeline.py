@@ -10,13 +10,15 @@ from customer_scoring.clv import BetaGeoModel
 from customer_scoring.clv.pipeline import holdout_predictions
 from customer_scoring.metrics import r_squared
 
-# Floors sit below what the end-to-end dataset reaches (see the README) by a margin for sampling noise.
+# Floors sit below what the end-to-end dataset reaches by a margin for noise (XGBoost's threads add some):
+# every model, and the selected one. It reached spend R² 0.48, Gini 0.78-0.79, top decile 0.53.
 FLOORS = {
-    "spend_spearman": 0.45,
-    "spend_normalized_gini": 0.65,
+    "spend_spearman": 0.40,
+    "spend_normalized_gini": 0.60,
     "spend_top_decile_capture": 0.35,
     "spend_r2": 0.15,
 }
+SELECTED_FLOORS = {"spend_r2": 0.35, "spend_normalized_gini": 0.72, "spend_top_decile_capture": 0.45}
 
 
 @pytest.fixture
@@ -43,9 +45,11 @@ def test_bgnbd_recovers_the_generator_parameters_from_the_warehouse(con, dataset
 def test_holdout_metrics_clear_their_floors(metrics):
     selected = metrics[(metrics["metric_name"] == "is_selected") & (metrics["metric_value"] == 1)]
     assert len(selected) == 1
-    for model in ("bg_nbd", "pareto_nbd", "xgboost_tweedie", "ensemble", selected["model_name"].item()):
+    for model in ("bg_nbd", "pareto_nbd", "xgboost_tweedie", "ensemble"):
         for name, floor in FLOORS.items():
             assert _metric(metrics, model, name) >= floor, (model, name)
+    for name, floor in SELECTED_FLOORS.items():
+        assert _metric(metrics, selected["model_name"].item(), name) >= floor, name
     for model in ("bg_nbd", "pareto_nbd"):
         predicted, actual = (_metric(metrics, model, f"purchases_{k}_total") for k in ("predicted", "actual"))
         assert predicted == pytest.approx(actual, rel=0.1), model

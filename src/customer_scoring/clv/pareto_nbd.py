@@ -54,7 +54,8 @@ def _log_a0(params, x, recency: _Pairs, age: _Pairs):
     # log(exp(u) - exp(w)) for u > w, without overflow
     u = log_hyp(recency) + rsx * log_q_age
     w = log_hyp(age) + rsx * log_q_recency
-    return u + np.log1p(-np.exp(w - u)) - rsx * (log_q_recency + log_q_age)
+    with np.errstate(divide="ignore"):  # t_x = T gives A_0 = 0, whose log is -inf
+        return u + np.log1p(-np.exp(w - u)) - rsx * (log_q_recency + log_q_age)
 
 
 def _log_likelihood(params, x, t_x, T, recency: _Pairs, age: _Pairs):
