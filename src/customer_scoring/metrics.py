@@ -49,3 +49,14 @@ def purchase_metrics(actual, predicted) -> dict[str, float]:
         "purchases_predicted_total": float(predicted.sum()),
         "purchases_actual_total": float(actual.sum()),
     }
+
+
+def lift_top_decile(y, probability) -> float:
+    """Churn rate in the riskiest tenth over the overall rate. Calibrated probabilities have plateaus, so
+    customers tied at the decile boundary count by the plateau's mean rate, not by row order."""
+    y, probability = np.asarray(y, dtype=float), np.asarray(probability, dtype=float)
+    k = max(1, len(y) // 10)
+    boundary = np.sort(probability)[::-1][k - 1]
+    above, tied = probability > boundary, probability == boundary
+    captured = y[above].sum() + (k - above.sum()) * y[tied].mean()
+    return float(captured / k / y.mean())

@@ -1,0 +1,111 @@
+-- Point-in-time churn features per (customer, cutoff): only activity on or before the cutoff enters a
+-- feature. The population at a cutoff is every buyer active (an order or a web visit) in the
+-- churn_horizon_days before it. The label, churned, is 1 when the customer has no order and no web
+-- activity in the churn_horizon_days after the cutoff, and null while that horizon is incomplete.
+{%- set horizon = var('churn_horizon_days') %}
+with
+
+daily_activity as (
+    select * from {{ ref('int_customer_daily_activity') }}
+),
+
+cutoffs as (
+    select * from {{ ref('int_churn_cutoffs') }}
+),
+
+customers as (
+    select * from {{ ref('stg_crm__customers') }}
+),
+
+as_of as (
+    select * from {{ ref('int_as_of_date') }}
+),
+
+history as (
+    select
+        cutoffs.cutoff_date,
+        daily_activity.*,
+        {{ dbt.datediff('daily_activity.activity_date', 'cutoffs.cutoff_date', 'day') }} as days_before
+    from cutoffs
+    inner join daily_activity on cutoffs.cutoff_date >= daily_activity.activity_date
+),
+
+aggregated as (
+    select
+        cutoff_date,
+        customer_id,
+        min(case when orders > 0 then days_before end) as days_since_last_order,
+        min(days_before) as days_since_last_activity,
+        max(case when orders > 0 then days_before end) as days_since_first_order,
+        sum(orders) as lifetime_orders,
+        sum(revenue) as lifetime_revenue,
+        sum(case when days_before < {{ horizon }} then orders else 0 end) as orders_last_horizon,
+        sum(case when days_before < 365 then orders else 0 end) as orders_last_365d,
+        sum(case when days_before < {{ horizon }} then revenue else 0 end) as revenue_last_horizon,
+        sum(case when days_before < 365 then revenue else 0 end) as revenue_last_365d,
+        sum(case when days_before < 30 then sessions else 0 end) as sessions_last_30d,
+        sum(case when days_before >= 30 and days_before < 60 then sessions else 0 end) as sessions_previous_30d,
+        sum(case when days_before < 30 then usage_minutes else 0 end) as usage_minutes_last_30d,
+        sum(case when days_before >= 30 and days_before < 60 then usage_minutes else 0 end)
+            as usage_minutes_previous_30d,
+        sum(case when days_before < 30 then features_clicked else 0 end) as features_clicked_last_30d,
+        sum(case when days_before < {{ horizon }} then 1 else 0 end) as active_days_last_horizon
+    from history
+    group by cutoff_date, customer_id
+),
+
+population as (
+    select *
+    from aggregated
+    where lifetime_orders > 0 and days_since_last_activity < {{ horizon }}
+),
+
+future_activity as (
+    select
+        cutoffs.cutoff_date,
+        daily_activity.customer_id
+    from cutoffs
+    inner join daily_activity
+        on
+            cutoffs.cutoff_date < daily_activity.activity_date
+            and {{ dbt.dateadd('day', horizon, 'cutoffs.cutoff_date') }} >= daily_activity.activity_date
+    group by cutoffs.cutoff_date, daily_activity.customer_id
+),
+
+final as (
+    select
+        population.customer_id,
+        population.cutoff_date,
+        cast(population.days_since_last_order as integer) as days_since_last_order,
+        cast(population.days_since_last_activity as integer) as days_since_last_activity,
+        cast(population.days_since_first_order as integer) as days_since_first_order,
+        cast({{ dbt.datediff('customers.signup_date', 'population.cutoff_date', 'day') }} as integer) as tenure_days,
+        cast(population.lifetime_orders as integer) as lifetime_orders,
+        cast(population.lifetime_revenue as {{ dbt.type_float() }}) as lifetime_revenue,
+        cast(population.orders_last_horizon as integer) as orders_last_horizon,
+        cast(population.orders_last_365d as integer) as orders_last_365d,
+        cast(population.revenue_last_horizon as {{ dbt.type_float() }}) as revenue_last_horizon,
+        cast(population.revenue_last_365d as {{ dbt.type_float() }}) as revenue_last_365d,
+        cast(population.sessions_last_30d as integer) as sessions_last_30d,
+        cast(population.sessions_previous_30d as integer) as sessions_previous_30d,
+        cast(population.usage_minutes_last_30d as {{ dbt.type_float() }}) as usage_minutes_last_30d,
+        cast(population.usage_minutes_previous_30d as {{ dbt.type_float() }}) as usage_minutes_previous_30d,
+        cast(population.features_clicked_last_30d as integer) as features_clicked_last_30d,
+        cast(population.active_days_last_horizon as integer) as active_days_last_horizon,
+        coalesce(customers.plan, 'unknown') as plan,
+        coalesce(customers.acquisition_channel, 'unknown') as acquisition_channel,
+        case
+            when {{ dbt.dateadd('day', horizon, 'population.cutoff_date') }} > as_of.as_of_date then null
+            when future_activity.customer_id is null then 1
+            else 0
+        end as churned
+    from population
+    inner join customers on population.customer_id = customers.customer_id
+    cross join as_of
+    left join future_activity
+        on
+            population.cutoff_date = future_activity.cutoff_date
+            and population.customer_id = future_activity.customer_id
+)
+
+select * from final
