@@ -17,8 +17,8 @@ final as (
         cast(scores.driver_1 as {{ dbt.type_string() }}) as driver_1,
         cast(scores.driver_2 as {{ dbt.type_string() }}) as driver_2,
         cast(scores.driver_3 as {{ dbt.type_string() }}) as driver_3,
-        cast({{ dbt.concat(['scores.model_name', "'@'", 'cast(as_of.as_of_date as ' ~ dbt.type_string() ~ ')']) }}
-            as {{ dbt.type_string() }}) as model_version,
+        {{ dbt.concat(['scores.model_name', "'@'", 'cast(as_of.as_of_date as ' ~ dbt.type_string() ~ ')']) }}
+            as model_version,
         as_of.as_of_date
     from scores
     inner join as_of on cast(scores.cutoff_date as date) = as_of.as_of_date
