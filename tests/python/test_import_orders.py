@@ -62,8 +62,8 @@ def test_orders_alone_build_the_orders_marts(dbt, csv_file, tmp_path):
     raw = tmp_path / "raw"
     _import(csv_file, raw)
     warehouse = tmp_path / "warehouse.duckdb"
-    # Three customers are too few to validate CLV (tested below); everything else builds.
-    dbt(["build", "--exclude", "test_type:unit", "int_clv_holdout_predictions+"], raw, warehouse)
+    # Three customers are too few to fit CLV or churn models (tested below); everything else builds.
+    dbt(["build", "--exclude", "test_type:unit", "tag:model_fit+"], raw, warehouse)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         quarantined = con.execute("select rejection_reason from quarantined_rows order by 1").fetchall()
         rfm = con.execute(
@@ -80,9 +80,11 @@ def test_orders_alone_build_the_orders_marts(dbt, csv_file, tmp_path):
     assert engaged == 0
 
 
-def test_clv_on_too_little_history_stops_with_a_clear_error(dbt, csv_file, tmp_path):
+def test_models_on_too_little_history_stop_with_a_clear_error(dbt, csv_file, tmp_path):
     raw = tmp_path / "raw"
     _import(csv_file, raw)
-    result = dbt(["run", "--select", "+int_clv_holdout_predictions"], raw, tmp_path / "warehouse.duckdb", check=False)
+    selection = ["+int_clv_holdout_predictions", "+int_churn_model_metrics"]
+    result = dbt(["run", "--select", *selection], raw, tmp_path / "warehouse.duckdb", check=False)
     assert result.returncode != 0
     assert "need at least 20 repeat customers to fit spend, got 1" in result.stdout
+    assert "need at least 3 labelled cutoffs (train, calibrate, test), got 0" in result.stdout
