@@ -5,4 +5,5 @@ from customer_scoring.churn import feature_importance
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    return feature_importance(dbt.ref("customer_churn_features").df())
+    features = dbt.ref("customer_churn_features").df()
+    return feature_importance(features, horizon_days=int(dbt.config.get("horizon_days")))

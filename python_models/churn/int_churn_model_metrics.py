@@ -5,4 +5,4 @@ from customer_scoring.churn import validate
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    return validate(dbt.ref("customer_churn_features").df())
+    return validate(dbt.ref("customer_churn_features").df(), horizon_days=int(dbt.config.get("horizon_days")))

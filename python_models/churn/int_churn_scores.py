@@ -10,4 +10,5 @@ def model(dbt, session):
         "high": float(dbt.config.get("high_risk_from")),
         "critical": float(dbt.config.get("critical_risk_from")),
     }
-    return risk_scores(dbt.ref("customer_churn_features").df(), tiers)
+    horizon_days = int(dbt.config.get("horizon_days"))
+    return risk_scores(dbt.ref("customer_churn_features").df(), tiers, horizon_days)

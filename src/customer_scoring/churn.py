@@ -1,10 +1,12 @@
 """Churn models over point-in-time features: a recency rule, logistic regression, random forest and XGBoost.
 
-Validation is out of time: models train on every labelled cutoff but the last two, their probabilities
-are calibrated (isotonic) and the decision threshold chosen (best F1) on the second-to-last, and all are
-scored on the last labelled cutoff. Class imbalance is handled with class weights. For the final scores
-XGBoost is refitted the same way one cutoff later and scores the as-of cutoff and the one before it;
-its SHAP contributions (`pred_contribs`) name each customer's top three risk drivers.
+Validation is out of time and as used: models are scored on the last labelled cutoff; they are
+calibrated (isotonic) and their decision threshold chosen (best F1) on the latest cutoff whose label
+horizon ends by then, and trained on the cutoffs whose label horizons end by the calibration cutoff, so
+no label used for fitting looks past the cutoff it is judged on. Class imbalance is handled with class
+weights. For the final scores XGBoost is refitted the same way with the latest labelled cutoff as the
+calibration cutoff and scores the as-of cutoff and the one before it; its SHAP contributions
+(`pred_contribs`) name each customer's top three risk drivers.
 """
 
 from __future__ import annotations
@@ -117,12 +119,21 @@ def _labelled_cutoffs(features: pd.DataFrame) -> list:
     return cutoffs
 
 
-def fit_models(features: pd.DataFrame, last_cutoff, seed: int = 0, names=None) -> dict[str, FittedModel]:
-    """Train on labelled cutoffs up to `last_cutoff` but the last; calibrate and pick thresholds on that one."""
+def _horizon_ended_by(cutoffs: list, date, horizon_days: int) -> list:
+    """The cutoffs whose label horizon is over by `date`."""
+    return [c for c in cutoffs if pd.Timestamp(c) + pd.Timedelta(days=horizon_days) <= pd.Timestamp(date)]
+
+
+def fit_models(
+    features: pd.DataFrame, calibration_cutoff, horizon_days: int, seed: int = 0, names=None
+) -> dict[str, FittedModel]:
+    """Calibrate and pick thresholds at `calibration_cutoff`; train on the cutoffs whose labels end by it."""
     labelled = features[features["churned"].notna()]
-    cutoffs = [c for c in _labelled_cutoffs(features) if c <= last_cutoff]
-    train = labelled[labelled["cutoff_date"] < cutoffs[-1]]
-    calibration = labelled[labelled["cutoff_date"] == cutoffs[-1]]
+    train_cutoffs = _horizon_ended_by(_labelled_cutoffs(features), calibration_cutoff, horizon_days)
+    if not train_cutoffs:
+        raise ValueError(f"no labelled cutoff's {horizon_days}-day horizon ends by {calibration_cutoff}")
+    train = labelled[labelled["cutoff_date"].isin(train_cutoffs)]
+    calibration = labelled[labelled["cutoff_date"] == calibration_cutoff]
     X_train, y_train = design_matrix(train), train["churned"].astype(int)
     if y_train.nunique() < 2:
         raise ValueError("the training cutoffs hold only one class: churn cannot be learned")
@@ -140,13 +151,16 @@ def fit_models(features: pd.DataFrame, last_cutoff, seed: int = 0, names=None) -
     return fitted
 
 
-def validate(features: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+def validate(features: pd.DataFrame, horizon_days: int, seed: int = 0) -> pd.DataFrame:
     """Out-of-time metrics of every model on the last labelled cutoff, one row per (model, metric)."""
     cutoffs = _labelled_cutoffs(features)
     test = features[features["cutoff_date"] == cutoffs[-1]]
     y = test["churned"].astype(int).to_numpy()
+    calibration_cutoffs = _horizon_ended_by(cutoffs, cutoffs[-1], horizon_days)
+    if not calibration_cutoffs:
+        raise ValueError(f"no labelled cutoff's {horizon_days}-day horizon ends by the test cutoff {cutoffs[-1]}")
     rows = []
-    for name, fitted in fit_models(features, cutoffs[-2], seed).items():
+    for name, fitted in fit_models(features, calibration_cutoffs[-1], horizon_days, seed).items():
         probability = fitted.predict_proba(test)
         predicted = probability >= fitted.threshold
         metrics = {
@@ -176,9 +190,9 @@ def _risk_tier(probability: np.ndarray, tiers: dict[str, float]) -> np.ndarray:
     )
 
 
-def fit_primary(features: pd.DataFrame, seed: int = 0) -> FittedModel:
-    """XGBoost trained through the latest labelled cutoff (calibrated on it), for the final scores."""
-    return fit_models(features, _labelled_cutoffs(features)[-1], seed, names=[PRIMARY])[PRIMARY]
+def fit_primary(features: pd.DataFrame, horizon_days: int, seed: int = 0) -> FittedModel:
+    """XGBoost calibrated on the latest labelled cutoff, for the final scores."""
+    return fit_models(features, _labelled_cutoffs(features)[-1], horizon_days, seed, names=[PRIMARY])[PRIMARY]
 
 
 def _contributions(fitted: FittedModel, X: pd.DataFrame) -> np.ndarray:
@@ -187,9 +201,9 @@ def _contributions(fitted: FittedModel, X: pd.DataFrame) -> np.ndarray:
     return booster.predict(xgb.DMatrix(X), pred_contribs=True)
 
 
-def risk_scores(features: pd.DataFrame, tiers: dict[str, float], seed: int = 0) -> pd.DataFrame:
+def risk_scores(features: pd.DataFrame, tiers: dict[str, float], horizon_days: int, seed: int = 0) -> pd.DataFrame:
     """Churn probability, risk tier and top three drivers at the as-of cutoff and the one before it."""
-    fitted = fit_primary(features, seed)
+    fitted = fit_primary(features, horizon_days, seed)
     recent = sorted(features["cutoff_date"].unique())[-2:]
     scoring = features[features["cutoff_date"].isin(recent)].reset_index(drop=True)
     probability = fitted.predict_proba(scoring)
@@ -210,9 +224,9 @@ def risk_scores(features: pd.DataFrame, tiers: dict[str, float], seed: int = 0) 
     )
 
 
-def feature_importance(features: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+def feature_importance(features: pd.DataFrame, horizon_days: int, seed: int = 0) -> pd.DataFrame:
     """Global importance of the primary model: total gain and mean |SHAP| over the labelled rows."""
-    fitted = fit_primary(features, seed)
+    fitted = fit_primary(features, horizon_days, seed)
     labelled = features[features["churned"].notna()]
     contributions = _contributions(fitted, design_matrix(labelled, fitted.columns))[:, :-1]
     gain = fitted.model.estimator.estimator.get_booster().get_score(importance_type="total_gain")

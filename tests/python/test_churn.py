@@ -68,7 +68,7 @@ def test_probabilities_are_calibrated(metrics, con):
 
 def test_explanations_add_up_to_the_margin(con):
     features = con.execute("select * from customer_churn_features").df()
-    fitted = fit_primary(features)
+    fitted = fit_primary(features, horizon_days=90)
     X = design_matrix(features.head(500), fitted.columns)
     booster = fitted.model.estimator.estimator.get_booster()
     contributions = booster.predict(xgb.DMatrix(X), pred_contribs=True)
