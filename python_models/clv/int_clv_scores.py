@@ -7,7 +7,6 @@ def model(dbt, session):
     dbt.config(materialized="table")
     return score(
         dbt.ref("int_clv_summary_by_snapshot").df(),
-        dbt.ref("int_clv_holdout_predictions").df(),
         dbt.ref("int_clv_model_metrics").df(),
         annual_discount_rate=float(dbt.config.get("annual_discount_rate")),
     )

@@ -60,9 +60,10 @@ def _log_a0(params, x, recency: _Pairs, age: _Pairs):
 
 def _log_likelihood(params, x, t_x, T, recency: _Pairs, age: _Pairs):
     r, alpha, s, beta = params
-    head = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
-    alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-    died = np.log(s) - np.log(r + s + x) + _log_a0(params, x, recency, age)
+    # Terms of x or T alone are evaluated per (x, T) pair, far fewer than rows, and gathered.
+    head = gammaln(r + age.x)[age.inverse] - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+    alive = -(r + x) * np.log(alpha + age.t)[age.inverse] - s * np.log(beta + age.t)[age.inverse]
+    died = np.log(s) - np.log(r + s + age.x)[age.inverse] + _log_a0(params, x, recency, age)
     return head + np.logaddexp(alive, died)
 
 

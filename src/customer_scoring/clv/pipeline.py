@@ -30,6 +30,7 @@ ML_MODEL, ENSEMBLE = "xgboost_tweedie", "ensemble"
 SELECTION_METRIC = "spend_r2"
 FEATURES = ["frequency", "recency_days", "age_days", "monetary_value", "total_revenue", "days_since_last"]
 DAYS_PER_MONTH = 365.25 / 12
+ML_TRAINING_ROWS = 200_000
 
 
 def _rfm(frame: pd.DataFrame):
@@ -46,7 +47,10 @@ def _features(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def fit_ml_model(train: pd.DataFrame, seed: int = 0) -> xgb.XGBRegressor:
-    """XGBoost with a Tweedie objective: spend is zero for many customers and skewed for the rest."""
+    """XGBoost with a Tweedie objective: spend is zero for many customers and skewed for the rest.
+    Trains on at most ML_TRAINING_ROWS customers: beyond that, more rows cost time and add little."""
+    if len(train) > ML_TRAINING_ROWS:
+        train = train.sample(n=ML_TRAINING_ROWS, random_state=seed)
     model = xgb.XGBRegressor(
         objective="reg:tweedie",
         tweedie_variance_power=1.3,
@@ -130,6 +134,8 @@ def model_metrics(predictions: pd.DataFrame, snapshots: pd.DataFrame) -> pd.Data
     selected = pd.DataFrame(
         {"model_name": r2.index, "metric_name": "is_selected", "metric_value": (r2.index == r2.idxmax()).astype(float)}
     )
+    components = predictions.loc[predictions["ensemble_component"], "model_name"].unique()
+    ensemble = pd.DataFrame({"model_name": ENSEMBLE, "metric_name": "component_" + components, "metric_value": 1.0})
     repeat = _snapshot(snapshots, "calibration").query("frequency > 0")
     independence = pd.DataFrame(
         [
@@ -141,21 +147,20 @@ def model_metrics(predictions: pd.DataFrame, snapshots: pd.DataFrame) -> pd.Data
         ],
         columns=["model_name", "metric_name", "metric_value"],
     )
-    return pd.concat([metrics, selected, independence], ignore_index=True)
+    return pd.concat([metrics, selected, ensemble, independence], ignore_index=True)
 
 
-def selected_model(predictions: pd.DataFrame, metrics: pd.DataFrame) -> tuple[str, str]:
+def selected_model(metrics: pd.DataFrame) -> tuple[str, str]:
     """The chosen model and the buy-till-you-die model that gives it p_alive and the time profile."""
     is_chosen = (metrics["metric_name"] == "is_selected") & (metrics["metric_value"] == 1)
     chosen = metrics.loc[is_chosen, "model_name"].item()
-    components = predictions.loc[predictions["ensemble_component"], "model_name"].unique()
-    btyd = next(name for name in components if name in BTYD_MODELS)
+    components = metrics.loc[metrics["metric_name"].str.startswith("component_"), "metric_name"]
+    btyd = next(name for name in components.str.removeprefix("component_") if name in BTYD_MODELS)
     return chosen, (chosen if chosen in BTYD_MODELS else btyd)
 
 
 def score(
     snapshots: pd.DataFrame,
-    predictions: pd.DataFrame,
     metrics: pd.DataFrame,
     annual_discount_rate: float,
     seed: int = 0,
@@ -165,7 +170,7 @@ def score(
     The buy-till-you-die model gives p_alive, expected purchases and the month-by-month time profile; the
     ML and ensemble models re-level that profile by their ratio to it over the validation horizon.
     """
-    chosen, btyd_name = selected_model(predictions, metrics)
+    chosen, btyd_name = selected_model(metrics)
     full, calibration = _snapshot(snapshots, "full"), _snapshot(snapshots, "calibration")
     horizon = float(full["horizon_days"].iloc[0])
     spend_model = fit_spend_model(full)
