@@ -42,7 +42,10 @@ def test_features_ignore_everything_after_their_cutoff(dbt, con, dataset, tmp_pa
 
     rewritten = tmp_path / "warehouse.duckdb"
     dbt(["run", "--select", "+customer_churn_features", "--vars", "{as_of_date: '2025-12-31'}"], raw, rewritten)
-    query = f"select * exclude (churned) from customer_churn_features where cutoff_date = '{LEAKAGE_CUTOFF}' order by 1"
+    query = (
+        "select * exclude (churned, days_to_churn, churn_observed) from customer_churn_features "
+        f"where cutoff_date = '{LEAKAGE_CUTOFF}' order by 1"
+    )
     original = con.execute(query).df()
     with duckdb.connect(str(rewritten), read_only=True) as other:
         after = other.execute(query).df()
@@ -64,6 +67,23 @@ def test_probabilities_are_calibrated(metrics, con):
     (mean_probability,) = con.execute("select avg(churn_probability) from customer_churn_risk").fetchone()
     churn_rate = metrics.loc["test_churn_rate", "xgboost"]
     assert mean_probability == pytest.approx(churn_rate, abs=0.05)
+
+
+def test_survival_ranks_time_to_churn_and_agrees_with_the_label(metrics, con):
+    assert metrics.loc["concordance_index", "weibull_aft"] >= 0.75
+    (inconsistent,) = con.execute(
+        "select count(*) from customer_churn_features where churned = 1 and (churn_observed = 0 or days_to_churn > 0)"
+    ).fetchone()
+    assert inconsistent == 0, "a churned customer's churn day is their last activity before the cutoff"
+    (not_monotone,) = con.execute(
+        "select count(*) from customer_churn_risk where survival_90d > survival_30d"
+    ).fetchone()
+    assert not_monotone == 0
+    (rank,) = con.execute(
+        "select corr(by_probability, by_days) from (select rank() over (order by churn_probability) as by_probability, "
+        "rank() over (order by median_days_to_churn) as by_days from customer_churn_risk)"
+    ).fetchone()
+    assert rank < -0.5, "the classifier and the survival model agree on who leaves first"
 
 
 def test_explanations_add_up_to_the_margin(con):

@@ -72,6 +72,51 @@ future_activity as (
     group by cutoffs.cutoff_date, daily_activity.customer_id
 ),
 
+-- A customer churns on an activity day followed by a silence of churn_horizon_days: the next activity
+-- is that much later, or there is none and the as-of date is that far away.
+activity_gaps as (
+    select
+        customer_id,
+        activity_date,
+        lead(activity_date) over (partition by customer_id order by activity_date) as next_activity_date
+    from daily_activity
+),
+
+churn_days as (
+    select
+        activity_gaps.customer_id,
+        activity_gaps.activity_date as churn_date
+    from activity_gaps
+    cross join as_of
+    where
+        coalesce(activity_gaps.next_activity_date, as_of.as_of_date)
+        >= {{ dbt.dateadd('day', horizon, 'activity_gaps.activity_date') }}
+),
+
+last_activity as (
+    select
+        customer_id,
+        max(activity_date) as last_activity_date
+    from daily_activity
+    group by customer_id
+),
+
+-- Survival target per cutoff: days from the cutoff to the first churn day on or after the customer's
+-- last activity before it (observed), else to their last activity so far (censored).
+time_to_churn as (
+    select
+        population.cutoff_date,
+        population.customer_id,
+        min(churn_days.churn_date) as churn_date
+    from population
+    left join churn_days
+        on
+            population.customer_id = churn_days.customer_id
+            and {{ dbt.dateadd('day', '-population.days_since_last_activity', 'population.cutoff_date') }}
+            <= churn_days.churn_date
+    group by population.cutoff_date, population.customer_id
+),
+
 final as (
     select
         population.customer_id,
@@ -98,7 +143,12 @@ final as (
             when {{ dbt.dateadd('day', horizon, 'population.cutoff_date') }} > as_of.as_of_date then null
             when future_activity.customer_id is null then 1
             else 0
-        end as churned
+        end as churned,
+        cast(greatest(
+            {{ dbt.datediff('population.cutoff_date', 'coalesce(time_to_churn.churn_date, last_activity.last_activity_date)', 'day') }},
+            0
+        ) as integer) as days_to_churn,
+        cast(case when time_to_churn.churn_date is not null then 1 else 0 end as integer) as churn_observed
     from population
     inner join customers on population.customer_id = customers.customer_id
     cross join as_of
@@ -106,6 +156,11 @@ final as (
         on
             population.cutoff_date = future_activity.cutoff_date
             and population.customer_id = future_activity.customer_id
+    inner join time_to_churn
+        on
+            population.cutoff_date = time_to_churn.cutoff_date
+            and population.customer_id = time_to_churn.customer_id
+    inner join last_activity on population.customer_id = last_activity.customer_id
 )
 
 select * from final

@@ -17,6 +17,9 @@ final as (
         cast(scores.driver_1 as {{ dbt.type_string() }}) as driver_1,
         cast(scores.driver_2 as {{ dbt.type_string() }}) as driver_2,
         cast(scores.driver_3 as {{ dbt.type_string() }}) as driver_3,
+        cast(scores.median_days_to_churn as {{ dbt.type_float() }}) as median_days_to_churn,
+        cast(scores.survival_30d as {{ dbt.type_float() }}) as survival_30d,
+        cast(scores.survival_90d as {{ dbt.type_float() }}) as survival_90d,
         {{ dbt.concat(['scores.model_name', "'@'", 'cast(as_of.as_of_date as ' ~ dbt.type_string() ~ ')']) }}
             as model_version,
         as_of.as_of_date
