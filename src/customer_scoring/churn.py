@@ -105,7 +105,6 @@ def _estimators(positive_share: float, seed: int) -> dict:
 
 @dataclass
 class FittedModel:
-    name: str
     model: object  # calibrated classifier
     threshold: float
     columns: list[str]
@@ -149,7 +148,7 @@ def fit_models(
         probability = calibrated.predict_proba(X_cal)[:, 1]
         candidates = np.unique(np.quantile(probability, np.linspace(0.05, 0.95, 91)))
         threshold = max(candidates, key=lambda t: f1_score(y_cal, probability >= t))
-        fitted[name] = FittedModel(name, calibrated, float(threshold), list(X_train.columns))
+        fitted[name] = FittedModel(calibrated, float(threshold), list(X_train.columns))
     return fitted
 
 
