@@ -112,6 +112,11 @@ class FittedModel:
     def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
         return self.model.predict_proba(design_matrix(features, self.columns))[:, 1]
 
+    @property
+    def booster(self) -> xgb.Booster:
+        """The XGBoost booster inside the calibrated, frozen wrapper."""
+        return self.model.estimator.estimator.get_booster()
+
 
 def _labelled_cutoffs(features: pd.DataFrame) -> list:
     cutoffs = sorted(features.loc[features["churned"].notna(), "cutoff_date"].unique())
@@ -228,7 +233,7 @@ def fit_primary(features: pd.DataFrame, horizon_days: int, seed: int = 0) -> Fit
 
 def _contributions(fitted: FittedModel, X: pd.DataFrame) -> np.ndarray:
     """SHAP contributions to the raw margin, one column per feature plus the base value last."""
-    booster = fitted.model.estimator.estimator.get_booster()
+    booster = fitted.booster
     return booster.predict(xgb.DMatrix(X), pred_contribs=True)
 
 
@@ -265,7 +270,7 @@ def feature_importance(features: pd.DataFrame, horizon_days: int, seed: int = 0)
     fitted = fit_primary(features, horizon_days, seed)
     labelled = features[features["churned"].notna()]
     contributions = _contributions(fitted, design_matrix(labelled, fitted.columns))[:, :-1]
-    gain = fitted.model.estimator.estimator.get_booster().get_score(importance_type="total_gain")
+    gain = fitted.booster.get_score(importance_type="total_gain")
     importance = pd.DataFrame(
         {
             "feature_name": fitted.columns,

@@ -90,7 +90,7 @@ def test_explanations_add_up_to_the_margin(con):
     features = con.execute("select * from customer_churn_features").df()
     fitted = fit_primary(features, horizon_days=90)
     X = design_matrix(features.head(500), fitted.columns)
-    booster = fitted.model.estimator.estimator.get_booster()
+    booster = fitted.booster
     contributions = booster.predict(xgb.DMatrix(X), pred_contribs=True)
     margin = booster.predict(xgb.DMatrix(X), output_margin=True)
     np.testing.assert_allclose(contributions.sum(axis=1), margin, rtol=1e-4, atol=1e-4)

@@ -51,6 +51,12 @@ def check_rfm(frequency, recency, T) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return frequency, recency, T
 
 
+def distinct_rows(*columns) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Codes mapping each row to its distinct row, and the distinct values per column (a hash factorize)."""
+    codes, uniques = pd.MultiIndex.from_arrays(columns).factorize()
+    return codes, [uniques.get_level_values(i).to_numpy() for i in range(len(columns))]
+
+
 def compress(frequency, recency, T, weights=None) -> Summary:
     """Collapse customers with identical (frequency, recency, T) into one weighted row."""
     frequency, recency, T = check_rfm(frequency, recency, T)

@@ -17,10 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from scipy.special import gammaln, hyp2f1
 
-from customer_scoring.clv._base import Summary, check_fittable, check_rfm, compress, maximize
+from customer_scoring.clv._base import Summary, check_fittable, check_rfm, compress, distinct_rows, maximize
 
 PARAMS = ("r", "alpha", "s", "beta")
 
@@ -36,8 +35,8 @@ class _Pairs:
 
     @classmethod
     def of(cls, x, t) -> _Pairs:
-        codes, uniques = pd.MultiIndex.from_arrays([x, t]).factorize()
-        return cls(uniques.get_level_values(0).to_numpy(), uniques.get_level_values(1).to_numpy(), codes)
+        codes, (distinct_x, distinct_t) = distinct_rows(x, t)
+        return cls(distinct_x, distinct_t, codes)
 
 
 def _log_a0(params, x, recency: _Pairs, age: _Pairs):

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
-from customer_scoring.clv._base import ConvergenceError
+from customer_scoring.clv._base import ConvergenceError, distinct_rows
 from customer_scoring.clv.bgnbd import BetaGeoModel
 from customer_scoring.clv.gamma_gamma import GammaGammaModel, frequency_spend_correlation
 from customer_scoring.clv.pareto_nbd import ParetoNBDModel
@@ -178,8 +178,7 @@ def score(
     order_value = spend_model.expected_order_value(full["frequency"], full["monetary_value"].fillna(0))
 
     # Customers share (frequency, recency, T) rows: predict once per distinct row, then spread back.
-    codes, distinct = pd.MultiIndex.from_arrays(_rfm(full)).factorize()
-    distinct_rfm = [distinct.get_level_values(i).to_numpy() for i in range(3)]
+    codes, distinct_rfm = distinct_rows(*_rfm(full))
 
     def purchases(days):
         return model.expected_purchases(days, *distinct_rfm)[codes]
