@@ -1,0 +1,82 @@
+-- One next best action per buying customer: the first rule (by priority) of next_best_action_rules
+-- that matches the customer's segment, risk tier and value band ('*' matches anything). The expected
+-- value saved is the 12-month CLV kept (churn probability x retention uplift) plus the CLV added
+-- (upsell uplift). The budget (next_best_action_budget) funds actions by expected net value, highest
+-- first, while the cumulative cost fits; actions that cost more than they return are never funded.
+with
+
+segments as (
+    select * from {{ ref('customer_segments') }}
+),
+
+rules as (
+    select * from {{ ref('next_best_action_rules') }}
+),
+
+matches as (
+    select
+        segments.customer_id,
+        segments.segment_name,
+        segments.risk_tier,
+        segments.value_band,
+        segments.churn_probability,
+        segments.clv_12m,
+        segments.as_of_date,
+        rules.rule_priority,
+        rules.next_best_action,
+        rules.action_cost,
+        rules.rationale,
+        segments.clv_12m * (segments.churn_probability * rules.retention_uplift + rules.upsell_uplift)
+            as expected_value_saved,
+        row_number() over (partition by segments.customer_id order by rules.rule_priority) as match_rank
+    from segments
+    inner join rules
+        on
+            rules.segment_name in ('*', segments.segment_name)
+            and rules.risk_tier in ('*', segments.risk_tier)
+            and rules.value_band in ('*', segments.value_band)
+),
+
+chosen as (
+    select
+        *,
+        expected_value_saved - action_cost as expected_net_value
+    from matches
+    where match_rank = 1
+),
+
+ranked as (
+    select
+        *,
+        -- Positive net values sort first, so the running cost over them counts only funded candidates.
+        case
+            when expected_net_value > 0 then
+                sum(action_cost) over (
+                    order by expected_net_value desc, customer_id asc
+                    rows between unbounded preceding and current row
+                )
+        end as cumulative_cost
+    from chosen
+),
+
+final as (
+    select
+        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
+        cast(segment_name as {{ dbt.type_string() }}) as segment_name,
+        cast(risk_tier as {{ dbt.type_string() }}) as risk_tier,
+        cast(value_band as {{ dbt.type_string() }}) as value_band,
+        cast(next_best_action as {{ dbt.type_string() }}) as next_best_action,
+        cast(rationale as {{ dbt.type_string() }}) as rationale,
+        cast(rule_priority as integer) as rule_priority,
+        cast(churn_probability as {{ dbt.type_float() }}) as churn_probability,
+        cast(clv_12m as {{ dbt.type_float() }}) as clv_12m,
+        cast(action_cost as {{ dbt.type_float() }}) as action_cost,
+        cast(expected_value_saved as {{ dbt.type_float() }}) as expected_value_saved,
+        cast(expected_net_value as {{ dbt.type_float() }}) as expected_net_value,
+        cast(cumulative_cost as {{ dbt.type_float() }}) as cumulative_cost,
+        coalesce(cumulative_cost <= {{ var('next_best_action_budget') }}, false) as is_funded,
+        cast(as_of_date as date) as as_of_date
+    from ranked
+)
+
+select * from final

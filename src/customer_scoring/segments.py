@@ -1,0 +1,96 @@
+"""Customer segments: K-means on standardized RFM, engagement, CLV and churn features.
+
+The number of segments k is the one with the best silhouette within a range; k is chosen on a sample
+(silhouette is quadratic in rows: it is scored on a smaller one) and the final clustering runs on
+every customer. Each cluster is
+named after the archetype (a seed of named prototype profiles in standard-deviation units) nearest to
+its centroid, with every archetype used at most once, so names are unique and follow the profile.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+from sklearn.cluster import KMeans
+from sklearn.metrics import silhouette_score
+
+FEATURES = [
+    "recency_days",
+    "frequency",
+    "monetary",
+    "tenure_days",
+    "engagement_score",
+    "clv_12m",
+    "churn_probability",
+]
+# Heavy right tails would let a few big spenders own whole clusters.
+LOG_FEATURES = ["frequency", "monetary", "clv_12m"]
+SELECTION_SAMPLE = 20_000
+SILHOUETTE_SAMPLE = 10_000
+SEED = 0
+
+
+def standardize(features: pd.DataFrame) -> np.ndarray:
+    """The feature matrix in standard-deviation units, log1p on the heavy-tailed features."""
+    missing = [column for column in FEATURES if column not in features]
+    if missing:
+        raise ValueError(f"segment features are missing columns: {missing}")
+    values = features[FEATURES].astype(float)
+    if values.isna().any().any():
+        raise ValueError(f"segment features have nulls in: {list(values.columns[values.isna().any()])}")
+    values[LOG_FEATURES] = np.log1p(values[LOG_FEATURES].clip(lower=0))
+    spread = values.std(ddof=0).replace(0.0, 1.0)
+    return ((values - values.mean()) / spread).to_numpy()
+
+
+def _kmeans(k: int) -> KMeans:
+    return KMeans(n_clusters=k, n_init=4, random_state=SEED)
+
+
+def select_k(features: pd.DataFrame, k_min: int, k_max: int) -> pd.DataFrame:
+    """Silhouette of K-means for each k in [k_min, k_max] on a sample; `is_selected` marks the best."""
+    if not 2 <= k_min <= k_max:
+        raise ValueError(f"need 2 <= k_min <= k_max, got k_min={k_min}, k_max={k_max}")
+    if len(features) < 10 * k_max:
+        raise ValueError(f"{len(features)} customers are too few to choose among up to {k_max} segments")
+    matrix = standardize(features.sort_values("customer_id"))
+    rng = np.random.default_rng(SEED)
+    sample = matrix[rng.permutation(len(matrix))[:SELECTION_SAMPLE]]
+    rows = []
+    for k in range(k_min, k_max + 1):
+        labels = _kmeans(k).fit_predict(sample)
+        silhouette = silhouette_score(
+            sample, labels, sample_size=min(SILHOUETTE_SAMPLE, len(sample)), random_state=SEED
+        )
+        rows.append({"k": k, "silhouette": float(silhouette), "sample_size": len(sample)})
+    selection = pd.DataFrame(rows)
+    selection["is_selected"] = selection["k"] == selection.loc[selection["silhouette"].idxmax(), "k"]
+    return selection
+
+
+def assign_segments(features: pd.DataFrame, k: int, archetypes: pd.DataFrame) -> pd.DataFrame:
+    """Cluster every customer into k segments named after the nearest archetypes.
+
+    `archetypes` holds `segment_name`, `segment_description` and one prototype level per feature in
+    standard-deviation units. Returns customer_id, segment_name, segment_description and the
+    customer's distance to its segment's centroid (in standard-deviation units).
+    """
+    if k > len(archetypes):
+        raise ValueError(f"{k} segments need at least {k} archetypes to name them; the seed has {len(archetypes)}")
+    features = features.sort_values("customer_id", ignore_index=True)
+    matrix = standardize(features)
+    kmeans = _kmeans(k).fit(matrix)
+    prototypes = archetypes[FEATURES].to_numpy(dtype=float)
+    cost = ((kmeans.cluster_centers_[:, None, :] - prototypes[None, :, :]) ** 2).sum(axis=2)
+    clusters, chosen = linear_sum_assignment(cost)
+    names = archetypes.iloc[chosen[np.argsort(clusters)]].reset_index(drop=True)
+    labels = kmeans.labels_
+    return pd.DataFrame(
+        {
+            "customer_id": features["customer_id"],
+            "segment_name": names["segment_name"].to_numpy()[labels],
+            "segment_description": names["segment_description"].to_numpy()[labels],
+            "distance_to_centroid": np.linalg.norm(matrix - kmeans.cluster_centers_[labels], axis=1),
+        }
+    )
