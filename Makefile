@@ -9,13 +9,16 @@ SEED ?= 42
 export DO_NOT_TRACK := 1
 export DBT_PROFILES_DIR := $(CURDIR)
 export CUSTOMER_SCORING_RAW_DIR ?= data/raw
-export CUSTOMER_SCORING_WAREHOUSE ?= data/warehouse.duckdb
+# dbt builds into the build warehouse; BI tools and the API read the published one.
+export CUSTOMER_SCORING_WAREHOUSE ?= data/build.duckdb
+export CUSTOMER_SCORING_PUBLISHED ?= data/warehouse.duckdb
 export CUSTOMER_SCORING_TRUTH_DIR ?= data/truth
 
-.PHONY: build test install data dbt-build lint unit clean
+.PHONY: build test install data lint unit clean
 
-build: install data dbt-build
-	$(BIN)/python -m customer_scoring.summary
+# Write-audit-publish: dbt build (models and every test) into the build warehouse, then publish.
+build: install data
+	$(BIN)/python -m customer_scoring.publish
 
 test: install lint unit
 
@@ -33,10 +36,6 @@ data: install
 	test -f $(CUSTOMER_SCORING_RAW_DIR)/orders.parquet || \
 		$(BIN)/python -m customer_scoring.generate --customers $(CUSTOMERS) --seed $(SEED) \
 			--out $(CUSTOMER_SCORING_RAW_DIR) --truth $(CUSTOMER_SCORING_TRUTH_DIR)
-
-dbt-build: install
-	mkdir -p $(dir $(CUSTOMER_SCORING_WAREHOUSE))
-	$(BIN)/dbt build
 
 lint: install
 	$(BIN)/ruff check .

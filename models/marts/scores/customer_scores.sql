@@ -1,0 +1,59 @@
+-- Every score of every customer in one row, as of the as-of date: what BI tools, the API and the
+-- score history read. CLV, churn, segment and action are null for customers without a completed order.
+with
+
+customers as (
+    select * from {{ ref('dim_customers') }}
+),
+
+value_score as (
+    select * from {{ ref('customer_value_score') }}
+),
+
+rfm as (
+    select * from {{ ref('customer_rfm') }}
+),
+
+clv as (
+    select * from {{ ref('customer_clv') }}
+),
+
+segments as (
+    select * from {{ ref('customer_segments') }}
+),
+
+actions as (
+    select * from {{ ref('customer_next_best_action') }}
+),
+
+as_of as (
+    select * from {{ ref('int_as_of_date') }}
+),
+
+final as (
+    select
+        cast(customers.customer_id as {{ dbt.type_string() }}) as customer_id,
+        cast(value_score.engagement_score as {{ dbt.type_float() }}) as engagement_score,
+        cast(value_score.value_score as {{ dbt.type_float() }}) as value_score,
+        value_score.is_high_value,
+        cast(rfm.rfm_segment as {{ dbt.type_string() }}) as rfm_segment,
+        cast(clv.p_alive as {{ dbt.type_float() }}) as p_alive,
+        cast(clv.clv_12m as {{ dbt.type_float() }}) as clv_12m,
+        cast(clv.clv_decile as integer) as clv_decile,
+        cast(segments.churn_probability as {{ dbt.type_float() }}) as churn_probability,
+        cast(segments.risk_tier as {{ dbt.type_string() }}) as risk_tier,
+        cast(segments.segment_name as {{ dbt.type_string() }}) as segment_name,
+        cast(actions.next_best_action as {{ dbt.type_string() }}) as next_best_action,
+        cast(actions.expected_value_saved as {{ dbt.type_float() }}) as expected_value_saved,
+        actions.is_funded as is_action_funded,
+        as_of.as_of_date
+    from customers
+    cross join as_of
+    inner join value_score on customers.customer_id = value_score.customer_id
+    left join rfm on customers.customer_id = rfm.customer_id
+    left join clv on customers.customer_id = clv.customer_id
+    left join segments on customers.customer_id = segments.customer_id
+    left join actions on customers.customer_id = actions.customer_id
+)
+
+select * from final

@@ -1,0 +1,113 @@
+"""Write-audit-publish: `dbt build` writes to a build warehouse; only a build whose every model and test
+passed is published to the warehouse BI tools read.
+
+The publication is written to a new file beside the published one and swapped in with one atomic
+rename. A reader that opened the old file keeps reading it (the inode lives while it is open); a new
+connection sees the new file whole. Readers never share a file with a writer, so they never wait on a
+lock, see a missing table or mix two runs; a failed build never reaches the rename.
+
+    python -m customer_scoring.publish [--build PATH] [--published PATH] [-- dbt build arguments]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+DEFAULT_BUILD = "data/build.duckdb"
+DEFAULT_PUBLISHED = "data/warehouse.duckdb"
+
+
+def published_tables(manifest_path: Path) -> list[str]:
+    """The marts and snapshots of the build, from the manifest dbt wrote."""
+    nodes = json.loads(manifest_path.read_text())["nodes"].values()
+    return sorted(
+        node["name"]
+        for node in nodes
+        if node["resource_type"] == "snapshot"
+        or (node["resource_type"] == "model" and node["original_file_path"].startswith("models/marts/"))
+    )
+
+
+def publish(build: Path, published: Path, tables: list[str], invocation_id: str) -> None:
+    """Copy `tables` from the build warehouse into a new file and rename it over `published`.
+
+    The `publication` table records the run and each table's row count, so a reader can check that
+    everything it read came from one publication.
+    """
+    if build.resolve() == published.resolve():
+        raise ValueError("the build and the published warehouse must be different files")
+    staging = published.with_name(f".{published.name}.{os.getpid()}.tmp")
+    staging.unlink(missing_ok=True)
+    try:
+        with duckdb.connect(str(staging)) as con:
+            con.execute(f"attach '{build}' as build (read_only)")
+            built = {
+                name
+                for (name,) in con.execute(
+                    "select table_name from duckdb_tables() where database_name = 'build'"
+                ).fetchall()
+            }
+            missing = sorted(set(tables) - built)
+            if missing:
+                raise RuntimeError(f"the build warehouse lacks {missing}: nothing published")
+            for table in tables:
+                con.execute(f'create table main."{table}" as select * from build.main."{table}"')
+            counts = " union all ".join(f"select '{table}', count(*) from main.\"{table}\"" for table in tables)
+            con.execute(
+                f"""create table main.publication as
+                select ? as invocation_id, current_timestamp as published_at, table_name, row_count
+                from ({counts}) as counts (table_name, row_count)""",
+                [invocation_id],
+            )
+        os.replace(staging, published)
+    finally:
+        staging.unlink(missing_ok=True)
+
+
+def build_and_publish(build: Path, published: Path, dbt_args: list[str], target_path: Path) -> int:
+    """Run `dbt build` into `build`; publish only when it succeeds. Returns dbt's exit code."""
+    published.parent.mkdir(parents=True, exist_ok=True)
+    build.parent.mkdir(parents=True, exist_ok=True)
+    dbt = Path(sys.executable).with_name("dbt")
+    env = {**os.environ, "CUSTOMER_SCORING_WAREHOUSE": str(build), "DO_NOT_TRACK": "1"}
+    command = [str(dbt), "build", "--target-path", str(target_path), *dbt_args]
+    result = subprocess.run(command, env=env)
+    if result.returncode != 0:
+        print(f"dbt build failed (exit {result.returncode}): {published} is left as it was.", file=sys.stderr)
+        return result.returncode
+    invocation_id = json.loads((target_path / "run_results.json").read_text())["metadata"]["invocation_id"]
+    publish(build, published, published_tables(target_path / "manifest.json"), invocation_id)
+    return 0
+
+
+def print_publication(published: Path) -> None:
+    with duckdb.connect(str(published), read_only=True) as con:
+        rows = con.execute("select table_name, row_count, published_at from publication order by table_name").fetchall()
+    print(f"\nPublished {published.resolve()} at {rows[0][2]:%Y-%m-%d %H:%M:%S}:")
+    for table_name, row_count, _ in rows:
+        print(f"  {table_name:<34} {row_count:>12,} rows")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build", type=Path, default=Path(os.environ.get("CUSTOMER_SCORING_WAREHOUSE", DEFAULT_BUILD)))
+    published_default = os.environ.get("CUSTOMER_SCORING_PUBLISHED", DEFAULT_PUBLISHED)
+    parser.add_argument("--published", type=Path, default=Path(published_default))
+    parser.add_argument("--target-path", type=Path, default=Path("target"), help="dbt's target directory")
+    parser.add_argument("dbt_args", nargs="*", help="passed to dbt build (after --)")
+    args = parser.parse_args(argv)
+    code = build_and_publish(args.build, args.published, args.dbt_args, args.target_path)
+    if code == 0:
+        print_publication(args.published)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""The scoring API, served by uvicorn on loopback over a publication of the end-to-end warehouse."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+from customer_scoring.publish import publish, published_tables
+
+KEY = "test-key"
+LOAD_REQUESTS, LOAD_CLIENTS = 2000, 8
+
+
+@pytest.fixture(scope="module")
+def api(warehouse, tmp_path_factory):
+    published = tmp_path_factory.mktemp("api") / "warehouse.duckdb"
+    publish(warehouse, published, published_tables(warehouse.parent / "target" / "manifest.json"), "api-test")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "CUSTOMER_SCORING_PUBLISHED": str(published), "CUSTOMER_SCORING_API_KEYS": f"other,{KEY}"}
+    uvicorn = Path(sys.executable).with_name("uvicorn")
+    command = [str(uvicorn), "--factory", "customer_scoring.api:create_app_from_env", "--port", str(port)]
+    server = subprocess.Popen([*command, "--host", "127.0.0.1", "--log-level", "warning"], env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        with httpx.Client(base_url=base, headers={"X-API-Key": KEY}, timeout=10) as client:
+            yield client
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_a_customer_has_every_score_and_the_drivers_of_its_risk(api, con):
+    customer_id, risk_tier, drivers = con.execute(
+        "select s.customer_id, s.risk_tier, [r.driver_1, r.driver_2, r.driver_3] from customer_scores as s "
+        "inner join customer_churn_risk as r on s.customer_id = r.customer_id order by 1 limit 1"
+    ).fetchone()
+    response = api.get(f"/customers/{customer_id}")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["customer_id"] == customer_id
+    assert body["risk_tier"] == risk_tier
+    assert body["churn_drivers"] == drivers
+    assert 0 <= body["churn_probability"] <= 1 and 0 <= body["value_score"] <= 100
+    assert body["segment_name"] and body["next_best_action"] and body["segment_description"]
+
+
+def test_lists_filter_and_page_through_every_match(api, con):
+    (expected,) = con.execute("select count(*) from customer_scores where risk_tier = 'high'").fetchone()
+    ids = []
+    for offset in range(0, expected + 40, 40):
+        page = api.get("/customers", params={"risk_tier": "high", "limit": 40, "offset": offset}).json()
+        assert page["total"] == expected and page["limit"] == 40 and page["offset"] == offset
+        assert all(item["risk_tier"] == "high" for item in page["items"])
+        ids += [item["customer_id"] for item in page["items"]]
+    assert len(ids) == len(set(ids)) == expected
+    (segment,) = con.execute("select segment_name from customer_segment_profiles limit 1").fetchone()
+    page = api.get("/customers", params={"segment": segment, "limit": 5}).json()
+    clv = [item["clv_12m"] for item in page["items"]]
+    assert {item["segment_name"] for item in page["items"]} == {segment}
+    assert clv == sorted(clv, reverse=True)
+
+
+def test_metrics_cover_every_model(api):
+    body = api.get("/metrics").json()
+    assert {m["model_name"] for m in body["churn"]} >= {"xgboost", "logistic_regression", "recency_rule"}
+    assert {m["model_name"] for m in body["clv"]} >= {"bg_nbd", "pareto_nbd", "gamma_gamma"}
+    assert body["value_score"]
+
+
+@pytest.mark.parametrize("headers", [{}, {"X-API-Key": "wrong"}, {"X-API-Key": ""}])
+def test_no_key_or_a_wrong_key_is_401(api, headers):
+    for path in ["/customers/C000000001", "/customers", "/metrics"]:
+        response = httpx.get(f"{api.base_url}{path}", headers=headers)
+        assert response.status_code == 401, path
+
+
+def test_unknown_customer_is_404_and_bad_parameters_are_422(api):
+    assert api.get("/customers/no-such-customer").status_code == 404
+    for params in [{"risk_tier": "purple"}, {"limit": 0}, {"limit": 1001}, {"offset": -1}, {"limit": "ten"}]:
+        assert api.get("/customers", params=params).status_code == 422, params
+
+
+def test_openapi_documents_every_route_and_the_key(api):
+    spec = api.get("/openapi.json").json()
+    assert set(spec["paths"]) == {"/health", "/customers", "/customers/{customer_id}", "/metrics"}
+    assert spec["components"]["securitySchemes"]["APIKeyHeader"]["name"] == "X-API-Key"
+
+
+def test_bounded_load_on_loopback(api, con, capsys):
+    ids = [
+        row[0] for row in con.execute("select customer_id from customer_scores order by random() limit 200").fetchall()
+    ]
+    paths = [
+        f"/customers/{ids[i % len(ids)]}" if i % 4 else "/customers?risk_tier=critical&limit=50"
+        for i in range(LOAD_REQUESTS)
+    ]
+
+    def timed(path: str) -> tuple[int, float]:
+        start = time.perf_counter()
+        status = api.get(path).status_code
+        return status, time.perf_counter() - start
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(LOAD_CLIENTS) as pool:
+        results = list(pool.map(timed, paths))
+    elapsed = time.perf_counter() - started
+    statuses = [status for status, _ in results]
+    p50, p99 = np.percentile([seconds for _, seconds in results], [50, 99]) * 1000
+    with capsys.disabled():
+        print(
+            f"\nAPI load: {LOAD_REQUESTS} requests, {LOAD_CLIENTS} clients, {LOAD_REQUESTS / elapsed:.0f} req/s, "
+            f"p50 {p50:.1f} ms, p99 {p99:.1f} ms"
+        )
+    assert statuses.count(200) == LOAD_REQUESTS
