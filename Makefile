@@ -14,13 +14,13 @@ export CUSTOMER_SCORING_WAREHOUSE ?= data/build.duckdb
 export CUSTOMER_SCORING_PUBLISHED ?= data/warehouse.duckdb
 export CUSTOMER_SCORING_TRUTH_DIR ?= data/truth
 
-.PHONY: build test install data lint unit clean
+.PHONY: build test install data browser lint unit report api clean
 
 # Write-audit-publish: dbt build (models and every test) into the build warehouse, then publish.
 build: install data
 	$(BIN)/python -m customer_scoring.publish
 
-test: install lint unit
+test: install browser lint unit
 
 install: $(VENV)/.installed
 
@@ -37,6 +37,19 @@ data: install
 		$(BIN)/python -m customer_scoring.generate --customers $(CUSTOMERS) --seed $(SEED) \
 			--out $(CUSTOMER_SCORING_RAW_DIR) --truth $(CUSTOMER_SCORING_TRUTH_DIR)
 
+# Debian's Chromium, for the report's render test (installs as root, as CI runs).
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium)
+
+# The static HTML report of the published warehouse: reports/customer_scores.html.
+report: install
+	$(BIN)/python -m customer_scoring.report
+
+# The scoring API on http://127.0.0.1:8000 (docs at /docs); needs CUSTOMER_SCORING_API_KEYS=key1[,key2].
+api: install
+	$(BIN)/uvicorn --factory customer_scoring.api:create_app_from_env --host 127.0.0.1 --port 8000
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -48,4 +61,4 @@ unit: install
 	$(BIN)/pytest
 
 clean:
-	rm -rf target logs data
+	rm -rf target logs data reports

@@ -1,8 +1,8 @@
-"""Out-of-time validation of the churn models on the latest labelled cutoff, one row per model and metric."""
+"""Out-of-time validation metrics of the churn models, one row per model and metric."""
 
-from customer_scoring.churn import validate
+from customer_scoring.churn import validation_metrics
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    return validate(dbt.ref("customer_churn_features").df(), horizon_days=int(dbt.config.get("horizon_days")))
+    return validation_metrics(dbt.ref("int_churn_holdout_predictions").df())

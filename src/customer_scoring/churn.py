@@ -183,18 +183,42 @@ class SurvivalModel:
         return self.fitter_.predict_survival_function(self._design(rows), times=times).to_numpy().T
 
 
-def validate(features: pd.DataFrame, horizon_days: int, seed: int = 0) -> pd.DataFrame:
-    """Out-of-time metrics of every model on the last labelled cutoff, one row per (model, metric)."""
+def holdout_predictions(features: pd.DataFrame, horizon_days: int, seed: int = 0) -> pd.DataFrame:
+    """Every model's out-of-time predictions for the customers of the last labelled cutoff.
+
+    Classifiers give churn_probability and their threshold; the survival model gives
+    predicted_median_days, judged against days_to_churn and churn_observed.
+    """
     cutoffs = _labelled_cutoffs(features)
-    test = features[features["cutoff_date"] == cutoffs[-1]]
-    y = test["churned"].astype(int).to_numpy()
+    test = features[features["cutoff_date"] == cutoffs[-1]].reset_index(drop=True)
     calibration_cutoffs = _horizon_ended_by(cutoffs, cutoffs[-1], horizon_days)
     if not calibration_cutoffs:
         raise ValueError(f"no labelled cutoff's {horizon_days}-day horizon ends by the test cutoff {cutoffs[-1]}")
+    base = test[["customer_id", "churned", "days_to_churn", "churn_observed"]].astype({"churned": int})
+    frames = [
+        base.assign(model_name=name, churn_probability=fitted.predict_proba(test), threshold=fitted.threshold)
+        for name, fitted in fit_models(features, calibration_cutoffs[-1], horizon_days, seed).items()
+    ]
+    survival = SurvivalModel().fit(features[features["cutoff_date"].isin(calibration_cutoffs)])
+    frames.append(base.assign(model_name=SURVIVAL, predicted_median_days=survival.median_days(test)))
+    predictions = pd.concat(frames, ignore_index=True)
+    predictions["test_cutoff_date"] = cutoffs[-1]
+    return predictions
+
+
+def validation_metrics(predictions: pd.DataFrame) -> pd.DataFrame:
+    """Out-of-time metrics from `holdout_predictions`, one row per (model, metric)."""
     rows = []
-    for name, fitted in fit_models(features, calibration_cutoffs[-1], horizon_days, seed).items():
-        probability = fitted.predict_proba(test)
-        predicted = probability >= fitted.threshold
+    for name, model in predictions.groupby("model_name", sort=False):
+        y = model["churned"].to_numpy()
+        if name == SURVIVAL:
+            concordance = concordance_index(
+                model["days_to_churn"], model["predicted_median_days"], model["churn_observed"]
+            )
+            rows.append((name, "concordance_index", float(concordance)))
+            continue
+        probability, threshold = model["churn_probability"].to_numpy(), float(model["threshold"].iloc[0])
+        predicted = probability >= threshold
         metrics = {
             "roc_auc": roc_auc_score(y, probability),
             "pr_auc": average_precision_score(y, probability),
@@ -203,17 +227,13 @@ def validate(features: pd.DataFrame, horizon_days: int, seed: int = 0) -> pd.Dat
             "f1": f1_score(y, predicted),
             "brier_score": brier_score_loss(y, probability),
             "lift_top_decile": lift_top_decile(y, probability),
-            "threshold": fitted.threshold,
+            "threshold": threshold,
             "test_customers": float(len(y)),
             "test_churn_rate": float(y.mean()),
         }
         rows += [(name, metric, float(value)) for metric, value in metrics.items()]
-    survival_train = features[features["cutoff_date"].isin(_horizon_ended_by(cutoffs, cutoffs[-1], horizon_days))]
-    predicted = SurvivalModel().fit(survival_train).median_days(test)
-    concordance = concordance_index(test["days_to_churn"], predicted, test["churn_observed"])
-    rows.append((SURVIVAL, "concordance_index", float(concordance)))
     metrics = pd.DataFrame(rows, columns=["model_name", "metric_name", "metric_value"])
-    metrics["test_cutoff_date"] = cutoffs[-1]
+    metrics["test_cutoff_date"] = predictions["test_cutoff_date"].iloc[0]
     return metrics
 
 

@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from customer_scoring.generate import GeneratorConfig, generate
+from customer_scoring.publish import publish, published_tables
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 E2E_CUSTOMERS = 5000
@@ -61,6 +62,14 @@ def warehouse(dataset) -> Path:
     """`dbt build` (models, seeds, every data and unit test) on the generated dataset."""
     path = dataset["root"] / "warehouse.duckdb"
     run_dbt(["build"], dataset["raw"], path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def published(warehouse, tmp_path_factory) -> Path:
+    """The end-to-end warehouse's marts published as `make build` publishes them."""
+    path = tmp_path_factory.mktemp("published") / "warehouse.duckdb"
+    publish(warehouse, path, published_tables(warehouse.parent / "target" / "manifest.json"), "e2e")
     return path
 
 

@@ -14,16 +14,12 @@ import httpx
 import numpy as np
 import pytest
 
-from customer_scoring.publish import publish, published_tables
-
 KEY = "test-key"
 LOAD_REQUESTS, LOAD_CLIENTS = 2000, 8
 
 
 @pytest.fixture(scope="module")
-def api(warehouse, tmp_path_factory):
-    published = tmp_path_factory.mktemp("api") / "warehouse.duckdb"
-    publish(warehouse, published, published_tables(warehouse.parent / "target" / "manifest.json"), "api-test")
+def api(published):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

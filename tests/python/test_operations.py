@@ -92,7 +92,9 @@ def daily_runs(dataset, tmp_path_factory) -> dict:
         assert second.returncode == 0, second.stdout[-6000:] + second.stderr[-3000:]
         published_inode = published.stat().st_ino
         with duckdb.connect(str(build), read_only=True) as con:
-            day_two_values = con.execute("select model_name, variable, value from int_model_monitoring_values").df()
+            day_two_values = con.execute(
+                "select model_name, variable_name, observed_value from int_model_monitoring_values"
+            ).df()
             day_one_bins = con.execute(
                 "select * from int_model_monitoring_bins where as_of_date = '2025-11-30' order by bin_number"
             ).df()
@@ -152,19 +154,20 @@ def psi(values: np.ndarray, bins: pd.DataFrame) -> float:
     """The population stability index of `values` over reference bins (first open below, last above)."""
     upper = bins["upper_edge"].to_numpy(dtype=float)[:-1]
     current = np.bincount(np.searchsorted(upper, values, side="right"), minlength=len(bins)) / len(values)
-    current, reference = np.maximum(current, 1e-4), np.maximum(bins["share"].to_numpy(), 1e-4)
+    current, reference = np.maximum(current, 1e-4), np.maximum(bins["bin_share"].to_numpy(), 1e-4)
     return float(np.sum((current - reference) * np.log(current / reference)))
 
 
 def test_monitoring_measures_drift_from_the_previous_run(daily_runs):
     with duckdb.connect(str(daily_runs["published"]), read_only=True) as con:
-        monitoring = con.execute("select * from model_monitoring").df().set_index(["model_name", "variable"])
+        monitoring = con.execute("select * from model_monitoring").df().set_index(["model_name", "variable_name"])
     assert (monitoring["reference_as_of_date"].astype(str) == "2025-11-30").all()
     assert monitoring["population_stability_index"].notna().all()
-    values = daily_runs["day_two_values"].groupby(["model_name", "variable"])["value"]
-    for (model_name, variable), bins in daily_runs["day_one_bins"].groupby(["model_name", "variable"]):
-        expected = psi(values.get_group((model_name, variable)).to_numpy(), bins)
-        assert monitoring.loc[(model_name, variable), "population_stability_index"] == pytest.approx(expected, abs=1e-9)
+    values = daily_runs["day_two_values"].groupby(["model_name", "variable_name"])["observed_value"]
+    for (model_name, variable_name), bins in daily_runs["day_one_bins"].groupby(["model_name", "variable_name"]):
+        expected = psi(values.get_group((model_name, variable_name)).to_numpy(), bins)
+        measured = monitoring.loc[(model_name, variable_name), "population_stability_index"]
+        assert measured == pytest.approx(expected, abs=1e-9)
     # A model is flagged for retraining exactly when one of its variables drifted.
     drifted = monitoring.groupby("model_name")["is_drifted"].any()
     assert (monitoring["retrain_on_next_run"] == monitoring.index.get_level_values(0).map(drifted)).all()

@@ -41,15 +41,16 @@ scores as (
     select * from {{ ref('customer_scores') }}
 ),
 
+-- noqa: disable=LT02
 final as (
     {%- for model_name, relation, columns in monitored %}
     {%- set outer_loop = loop %}
     {%- for column in columns %}
     select
         '{{ model_name }}' as model_name,
-        '{{ column }}' as variable,
+        '{{ column }}' as variable_name,
         customer_id,
-        cast({{ column }} as {{ dbt.type_float() }}) as value
+        cast({{ column }} as {{ dbt.type_float() }}) as observed_value
     from {{ relation }}
     where {{ column }} is not null
     {%- if not (outer_loop.last and loop.last) %}
@@ -58,5 +59,6 @@ final as (
     {%- endfor %}
     {%- endfor %}
 )
+-- noqa: enable=LT02
 
 select * from final

@@ -31,42 +31,42 @@ reference_bins as (
 current_shares as (
     select
         reference_bins.model_name,
-        reference_bins.variable,
+        reference_bins.variable_name,
         reference_bins.bin_number,
-        reference_bins.share as reference_share,
-        count(monitored_values.value) * 1.0
-        / nullif(sum(count(monitored_values.value)) over (
-            partition by reference_bins.model_name, reference_bins.variable
+        reference_bins.bin_share as reference_share,
+        count(monitored_values.observed_value) * 1.0
+        / nullif(sum(count(monitored_values.observed_value)) over (
+            partition by reference_bins.model_name, reference_bins.variable_name
         ), 0) as current_share
     from reference_bins
     left join monitored_values
         on
             reference_bins.model_name = monitored_values.model_name
-            and reference_bins.variable = monitored_values.variable
-            and (reference_bins.lower_edge is null or monitored_values.value >= reference_bins.lower_edge)
-            and (reference_bins.upper_edge is null or monitored_values.value < reference_bins.upper_edge)
-    group by reference_bins.model_name, reference_bins.variable, reference_bins.bin_number, reference_bins.share
+            and reference_bins.variable_name = monitored_values.variable_name
+            and (reference_bins.lower_edge is null or reference_bins.lower_edge <= monitored_values.observed_value)  -- noqa: ST09
+            and (reference_bins.upper_edge is null or reference_bins.upper_edge > monitored_values.observed_value)
+    group by reference_bins.model_name, reference_bins.variable_name, reference_bins.bin_number, reference_bins.bin_share
 ),
 
 psi as (
     select
         model_name,
-        variable,
+        variable_name,
         sum(
             (greatest(coalesce(current_share, 0), 0.0001) - greatest(reference_share, 0.0001))
             * ln(greatest(coalesce(current_share, 0), 0.0001) / greatest(reference_share, 0.0001))
         ) as population_stability_index
     from current_shares
-    group by model_name, variable
+    group by model_name, variable_name
 ),
 
 current_variables as (
     select
         model_name,
-        variable,
+        variable_name,
         count(*) as current_rows
     from monitored_values
-    group by model_name, variable
+    group by model_name, variable_name
 ),
 
 reference_run as (
@@ -79,7 +79,7 @@ reference_run as (
 checked as (
     select
         current_variables.model_name,
-        current_variables.variable,
+        current_variables.variable_name,
         current_variables.current_rows,
         psi.population_stability_index,
         case
@@ -92,13 +92,13 @@ checked as (
     left join psi
         on
             current_variables.model_name = psi.model_name
-            and current_variables.variable = psi.variable
+            and current_variables.variable_name = psi.variable_name
 ),
 
 final as (
     select
         cast(checked.model_name as {{ dbt.type_string() }}) as model_name,
-        cast(checked.variable as {{ dbt.type_string() }}) as variable,
+        cast(checked.variable_name as {{ dbt.type_string() }}) as variable_name,
         cast(checked.current_rows as integer) as current_rows,
         cast(checked.population_stability_index as {{ dbt.type_float() }}) as population_stability_index,
         cast(checked.drift_status as {{ dbt.type_string() }}) as drift_status,

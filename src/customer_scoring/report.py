@@ -1,0 +1,245 @@
+"""One static HTML report of the published scores: charts as inline SVG, no server and no network.
+
+python -m customer_scoring.report [--warehouse data/warehouse.duckdb] [--out reports/customer_scores.html]
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import io
+import os
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from sklearn.metrics import roc_curve
+
+ENGAGEMENT_METRICS = ["sessions", "usage_minutes", "pages_viewed", "features_clicked", "avg_session_minutes"]
+PROFILE_COLUMNS = [
+    "avg_recency_days",
+    "avg_frequency",
+    "avg_monetary",
+    "avg_tenure_days",
+    "avg_engagement_score",
+    "avg_clv_12m",
+    "avg_churn_probability",
+]
+# Marks each chart with its drawn size once a browser has laid the page out (the render test reads it).
+RENDER_CHECK = """<script>
+window.addEventListener("load", () => document.querySelectorAll("figure.chart").forEach((figure) => {
+  const box = figure.querySelector("svg").getBoundingClientRect();
+  figure.dataset.rendered = `${Math.round(box.width)}x${Math.round(box.height)}`;
+}));
+</script>"""
+STYLE = """<style>
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(500px, 1fr)); gap: 1.5rem; }
+figure { margin: 0; } figure svg { width: 100%; height: auto; }
+table { border-collapse: collapse; } td, th { padding: .25rem .75rem; border-bottom: 1px solid #ddd; text-align: left; }
+</style>"""
+
+
+def _svg(figure: Figure) -> str:
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight")
+    return buffer.getvalue()[buffer.getvalue().index("<svg") :]
+
+
+def _axes(title: str, xlabel: str, ylabel: str) -> tuple[Figure, Axes]:
+    figure = Figure(figsize=(6.4, 4.2))
+    ax = figure.subplots()
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.grid(alpha=0.3)
+    return figure, ax
+
+
+def engagement_distribution(con: duckdb.DuckDBPyConnection) -> Figure:
+    scores = con.execute("select engagement_score from customer_engagement").df()["engagement_score"]
+    figure, ax = _axes("Engagement score", "engagement score (0-100)", "customers")
+    ax.hist(scores, bins=40, color="#4477aa")
+    return figure
+
+
+def engagement_correlation(con: duckdb.DuckDBPyConnection) -> Figure:
+    metrics = con.execute(f"select {', '.join(ENGAGEMENT_METRICS)} from customer_engagement").df()
+    correlation = metrics.corr(method="spearman")
+    figure = Figure(figsize=(6.4, 5.2))
+    ax = figure.subplots()
+    image = ax.imshow(correlation, vmin=-1, vmax=1, cmap="RdBu_r")
+    ax.set_xticks(range(len(ENGAGEMENT_METRICS)), ENGAGEMENT_METRICS, rotation=35, ha="right")
+    ax.set_yticks(range(len(ENGAGEMENT_METRICS)), ENGAGEMENT_METRICS)
+    for (row, column), value in np.ndenumerate(correlation.to_numpy()):
+        ax.text(column, row, f"{value:.2f}", ha="center", va="center", fontsize=8)
+    ax.set_title("Engagement metrics: Spearman correlation")
+    figure.colorbar(image, ax=ax)
+    return figure
+
+
+def value_score_distribution(con: duckdb.DuckDBPyConnection) -> Figure:
+    scores = con.execute("select value_score, is_high_value from customer_value_score").df()
+    figure, ax = _axes("Customer value score", "value score (0-100)", "customers")
+    ax.hist(
+        [scores.loc[~scores["is_high_value"], "value_score"], scores.loc[scores["is_high_value"], "value_score"]],
+        bins=40,
+        stacked=True,
+        color=["#bbbbbb", "#228833"],
+        label=["other", "high value"],
+    )
+    ax.legend()
+    return figure
+
+
+def tenure_vs_value(con: duckdb.DuckDBPyConnection) -> Figure:
+    points = con.execute(
+        "select tenure_days, value_score from customer_value_score using sample reservoir(5000 rows) repeatable (7)"
+    ).df()
+    correlation = points["tenure_days"].corr(points["value_score"])
+    figure, ax = _axes(f"Tenure vs value score (r = {correlation:.2f})", "tenure (days)", "value score")
+    ax.scatter(points["tenure_days"], points["value_score"], s=4, alpha=0.3, color="#4477aa")
+    return figure
+
+
+def clv_calibration(con: duckdb.DuckDBPyConnection) -> Figure:
+    calibration = con.execute("select * from clv_holdout_calibration order by calibration_frequency").df()
+    figure, ax = _axes(
+        "CLV calibration on the holdout",
+        "repeat purchases in the calibration period (7 = 7+)",
+        "mean purchases in the holdout",
+    )
+    actual = calibration.groupby("calibration_frequency")["mean_actual_purchases"].first()
+    ax.plot(actual.index, actual, "ko-", label="actual")
+    for model_name, rows in calibration.groupby("model_name"):
+        ax.plot(rows["calibration_frequency"], rows["mean_predicted_purchases"], "--", marker="s", label=model_name)
+    ax.legend()
+    return figure
+
+
+def _churn_holdout(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.execute(
+        "select model_name, churned, churn_probability from churn_holdout_predictions "
+        "where churn_probability is not null"
+    ).df()
+
+
+def churn_lift(con: duckdb.DuckDBPyConnection) -> Figure:
+    figure, ax = _axes("Churn: cumulative lift on the held-out cutoff", "share of customers targeted", "lift")
+    for model_name, rows in _churn_holdout(con).groupby("model_name"):
+        churned = rows.sort_values("churn_probability", ascending=False)["churned"].to_numpy()
+        share = np.arange(1, len(churned) + 1) / len(churned)
+        ax.plot(share, np.cumsum(churned) / np.arange(1, len(churned) + 1) / churned.mean(), label=model_name)
+    ax.axhline(1, color="grey", linestyle=":")
+    ax.legend()
+    return figure
+
+
+def churn_roc(con: duckdb.DuckDBPyConnection) -> Figure:
+    figure, ax = _axes("Churn: ROC on the held-out cutoff", "false positive rate", "true positive rate")
+    for model_name, rows in _churn_holdout(con).groupby("model_name"):
+        fpr, tpr, _ = roc_curve(rows["churned"], rows["churn_probability"])
+        ax.plot(fpr, tpr, label=model_name)
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":")
+    ax.legend()
+    return figure
+
+
+def segment_sizes(con: duckdb.DuckDBPyConnection) -> Figure:
+    profiles = con.execute("select segment_name, customers from customer_segment_profiles order by customers").df()
+    figure, ax = _axes("Segment sizes", "customers", "")
+    ax.barh(profiles["segment_name"], profiles["customers"], color="#4477aa")
+    return figure
+
+
+def segment_profiles(con: duckdb.DuckDBPyConnection) -> Figure:
+    profiles = con.execute("select * from customer_segment_profiles order by avg_clv_12m desc").df()
+    values = profiles[PROFILE_COLUMNS]
+    standardized = (values - values.mean()) / values.std(ddof=0).replace(0, 1)
+    figure = Figure(figsize=(6.4, 4.2))
+    ax = figure.subplots()
+    ax.imshow(standardized, cmap="RdBu_r", vmin=-2, vmax=2, aspect="auto")
+    ax.set_xticks(
+        range(len(PROFILE_COLUMNS)), [c.removeprefix("avg_") for c in PROFILE_COLUMNS], rotation=35, ha="right"
+    )
+    ax.set_yticks(range(len(profiles)), profiles["segment_name"])
+    for (row, column), value in np.ndenumerate(values.to_numpy()):
+        ax.text(column, row, f"{value:.3g}", ha="center", va="center", fontsize=7)
+    ax.set_title("Segment profiles (colour: above / below the other segments)")
+    return figure
+
+
+CHARTS = {
+    "engagement-distribution": engagement_distribution,
+    "engagement-correlation": engagement_correlation,
+    "value-score-distribution": value_score_distribution,
+    "tenure-vs-value": tenure_vs_value,
+    "clv-calibration": clv_calibration,
+    "churn-lift": churn_lift,
+    "churn-roc": churn_roc,
+    "segment-sizes": segment_sizes,
+    "segment-profiles": segment_profiles,
+}
+
+
+def key_figures(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    def one(sql: str):
+        return con.execute(sql).fetchone()[0]
+
+    (clv_model, spend_r2) = con.execute(
+        "select model_name, metric_value from clv_model_metrics where metric_name = 'spend_r2' and model_name = "
+        "(select model_name from clv_model_metrics where metric_name = 'is_selected' and metric_value = 1)"
+    ).fetchone()
+    churn = dict(
+        con.execute("select metric_name, metric_value from churn_model_metrics where model_name = 'xgboost'").fetchall()
+    )
+    segment_count, silhouette = con.execute(
+        "select max(segment_count), max(silhouette) from customer_segment_profiles"
+    ).fetchone()
+    tenure_correlation = one(
+        "select metric_value from customer_value_score_metrics where metric_name = 'value_score_tenure_correlation'"
+    )
+    at_risk = one("select count(*) from customer_scores where risk_tier in ('high', 'critical')")
+    return [
+        ("As of", str(one("select max(as_of_date) from customer_scores"))),
+        ("Customers", f"{one('select count(*) from customer_scores'):,}"),
+        ("High-value customers", f"{one('select count(*) from customer_scores where is_high_value'):,}"),
+        ("Value score vs tenure (correlation)", f"{tenure_correlation:.3f}"),
+        ("CLV model (selected on holdout)", clv_model),
+        ("CLV holdout spend R²", f"{spend_r2:.3f}"),
+        ("Total 12-month CLV", f"{one('select sum(clv_12m) from customer_scores'):,.0f}"),
+        ("Churn ROC-AUC / PR-AUC (XGBoost)", f"{churn['roc_auc']:.3f} / {churn['pr_auc']:.3f}"),
+        ("Churn precision / recall / F1", f"{churn['precision']:.3f} / {churn['recall']:.3f} / {churn['f1']:.3f}"),
+        ("Customers at high or critical risk", f"{at_risk:,}"),
+        ("Segments (silhouette)", f"{segment_count} ({silhouette:.2f})"),
+    ]
+
+
+def render(con: duckdb.DuckDBPyConnection) -> str:
+    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in key_figures(con))
+    figures = "".join(
+        f'<figure class="chart" id="{chart_id}">{_svg(draw(con))}</figure>' for chart_id, draw in CHARTS.items()
+    )
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Customer scores</title>'
+        f"{STYLE}</head><body><h1>Customer scores</h1><h2>Key figures</h2><table>{rows}</table>"
+        f'<h2>Charts</h2><div class="charts">{figures}</div>{RENDER_CHECK}</body></html>'
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    default = os.environ.get("CUSTOMER_SCORING_PUBLISHED", "data/warehouse.duckdb")
+    parser.add_argument("--warehouse", type=Path, default=Path(default))
+    parser.add_argument("--out", type=Path, default=Path("reports/customer_scores.html"))
+    args = parser.parse_args(argv)
+    with duckdb.connect(str(args.warehouse), read_only=True) as con:
+        page = render(con)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(page)
+    print(f"Report: {args.out.resolve()}")
+
+
+if __name__ == "__main__":
+    main()
