@@ -75,6 +75,7 @@ def cut_raw(source: Path, target: Path, end: str) -> None:
 
 @pytest.fixture(scope="module")
 def daily_runs(dataset, tmp_path_factory) -> dict:
+    """Day one: the raw files cut at the end of November; day two: all of them, loaded incrementally."""
     root = tmp_path_factory.mktemp("operations")
     build, published = root / "build.duckdb", root / "published" / "warehouse.duckdb"
     day_one = root / "raw_day_one"
@@ -91,6 +92,8 @@ def daily_runs(dataset, tmp_path_factory) -> dict:
         second = publish(dataset["raw"], build, published)
         assert second.returncode == 0, second.stdout[-6000:] + second.stderr[-3000:]
         published_inode = published.stat().st_ino
+        day_two_build = root / "day_two_build.duckdb"
+        shutil.copy(build, day_two_build)
         with duckdb.connect(str(build), read_only=True) as con:
             day_two_values = con.execute(
                 "select model_name, variable_name, observed_value from int_model_monitoring_values"
@@ -110,6 +113,7 @@ def daily_runs(dataset, tmp_path_factory) -> dict:
         "day_one_published_at": day_one_published_at,
         "failed": failed,
         "published_inode": published_inode,
+        "day_two_build": day_two_build,
         "day_two_values": day_two_values,
         "day_one_bins": day_one_bins,
         "reader": json.loads(out.read_text()),
@@ -171,3 +175,22 @@ def test_monitoring_measures_drift_from_the_previous_run(daily_runs):
     # A model is flagged for retraining exactly when one of its variables drifted.
     drifted = monitoring.groupby("model_name")["is_drifted"].any()
     assert (monitoring["retrain_on_next_run"] == monitoring.index.get_level_values(0).map(drifted)).all()
+
+
+@pytest.mark.parametrize(
+    "table",
+    ["base_shop__orders", "base_web__events", "quarantined_rows", "fct_orders", "fct_web_sessions", "customer_rfm"],
+)
+def test_an_incremental_run_equals_a_full_refresh(daily_runs, warehouse, table):
+    """Day two loaded incrementally on top of day one; the session warehouse is one full build of day two."""
+    with duckdb.connect(str(daily_runs["day_two_build"]), read_only=True) as con:
+        con.execute(f"attach '{warehouse}' as full_refresh (read_only)")
+        (rows,) = con.execute(f"select count(*) from main.{table}").fetchone()
+        only_incremental, only_full = (
+            con.execute(
+                f"select count(*) from (select * from {a}.{table} except all select * from {b}.{table})"
+            ).fetchone()[0]
+            for a, b in [("main", "full_refresh.main"), ("full_refresh.main", "main")]
+        )
+    assert rows > 0
+    assert only_incremental == only_full == 0
