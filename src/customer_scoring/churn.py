@@ -56,6 +56,13 @@ NUMERIC = [
 ]
 CATEGORICAL = ["plan", "acquisition_channel"]
 RULE, PRIMARY, SURVIVAL = "recency_rule", "xgboost", "weibull_aft"
+# Models fit (and SHAP is averaged) on a random sample of at most this many feature rows: 1M customers
+# give ~14M (customer, cutoff) rows, which no longer fit in memory, while the fit barely moves past this.
+MAX_FIT_ROWS = 250_000
+
+
+def _at_most(rows: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    return rows if len(rows) <= MAX_FIT_ROWS else rows.sample(MAX_FIT_ROWS, random_state=seed)
 
 
 def design_matrix(features: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
@@ -138,7 +145,7 @@ def fit_models(
     train_cutoffs = _horizon_ended_by(_labelled_cutoffs(features), calibration_cutoff, horizon_days)
     if not train_cutoffs:
         raise ValueError(f"no labelled cutoff's {horizon_days}-day horizon ends by {calibration_cutoff}")
-    train = labelled[labelled["cutoff_date"].isin(train_cutoffs)]
+    train = _at_most(labelled[labelled["cutoff_date"].isin(train_cutoffs)], seed)
     calibration = labelled[labelled["cutoff_date"] == calibration_cutoff]
     X_train, y_train = design_matrix(train), train["churned"].astype(int)
     if y_train.nunique() < 2:
@@ -162,6 +169,7 @@ class SurvivalModel:
     with customers not yet churned censored at their latest activity."""
 
     def fit(self, rows: pd.DataFrame) -> SurvivalModel:
+        rows = _at_most(rows)
         X = np.log1p(rows[NUMERIC].clip(lower=0))
         self.scaler_ = StandardScaler().fit(X)
         data = pd.DataFrame(self.scaler_.transform(X), columns=NUMERIC)
@@ -288,7 +296,7 @@ def risk_scores(features: pd.DataFrame, tiers: dict[str, float], horizon_days: i
 def feature_importance(features: pd.DataFrame, horizon_days: int, seed: int = 0) -> pd.DataFrame:
     """Global importance of the primary model: total gain and mean |SHAP| over the labelled rows."""
     fitted = fit_primary(features, horizon_days, seed)
-    labelled = features[features["churned"].notna()]
+    labelled = _at_most(features[features["churned"].notna()], seed)
     contributions = _contributions(fitted, design_matrix(labelled, fitted.columns))[:, :-1]
     gain = fitted.booster.get_score(importance_type="total_gain")
     importance = pd.DataFrame(
