@@ -23,10 +23,6 @@ from fastapi.security import APIKeyHeader
 from pydantic import BaseModel
 
 RiskTier = Literal["low", "medium", "high", "critical", "lapsed"]
-SCORE_COLUMNS = (
-    "customer_id, engagement_score, value_score, is_high_value, rfm_segment, p_alive, clv_12m, clv_decile, "
-    "churn_probability, risk_tier, segment_name, next_best_action, expected_value_saved, is_action_funded, as_of_date"
-)
 
 
 class CustomerScores(BaseModel):
@@ -45,6 +41,10 @@ class CustomerScores(BaseModel):
     expected_value_saved: float | None
     is_action_funded: bool | None
     as_of_date: date
+
+
+# The columns of customer_scores the API returns: the response model's fields, named as in the mart.
+SCORE_COLUMNS = list(CustomerScores.model_fields)
 
 
 class CustomerDetail(CustomerScores):
@@ -137,7 +137,7 @@ def create_app(warehouse_path: Path, api_keys: list[str]) -> FastAPI:
     def customer(customer_id: str) -> dict:
         """Every score of one customer, with the top three churn drivers."""
         rows = warehouse.records(
-            f"""select {", ".join(f"s.{c.strip()}" for c in SCORE_COLUMNS.split(","))},
+            f"""select {", ".join(f"s.{column}" for column in SCORE_COLUMNS)},
                 r.driver_1, r.driver_2, r.driver_3,
                 r.median_days_to_churn, r.survival_90d, g.segment_description
             from customer_scores as s
@@ -163,7 +163,7 @@ def create_app(warehouse_path: Path, api_keys: list[str]) -> FastAPI:
         filters = [segment, segment, risk_tier, risk_tier]
         (total,) = warehouse.records(f"select count(*) as n from customer_scores {where}", filters)[0].values()
         items = warehouse.records(
-            f"""select {SCORE_COLUMNS} from customer_scores {where}
+            f"""select {", ".join(SCORE_COLUMNS)} from customer_scores {where}
             order by clv_12m desc nulls last, customer_id limit ? offset ?""",
             [*filters, limit, offset],
         )
