@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from lifetimes import BetaGeoFitter
+from lifetimes import BetaGeoFitter, ParetoNBDFitter
 
-from customer_scoring.clv import BetaGeoModel
+from customer_scoring.clv import BetaGeoModel, ParetoNBDModel
 from customer_scoring.clv.pipeline import holdout_predictions
 from customer_scoring.metrics import r_squared
 
@@ -82,3 +82,14 @@ def test_refuses_history_too_short_to_validate(con):
     full_only = con.execute("select * from int_clv_summary_by_snapshot where snapshot_name = 'full'").df()
     with pytest.raises(ValueError, match="no customers at the calibration snapshot"):
         holdout_predictions(full_only)
+
+
+def test_pareto_nbd_fits_the_full_history_where_its_line_search_ends_abnormally(con):
+    """On this history L-BFGS-B stops ABNORMAL at the optimum (finite-difference gradient noise): that is a fit."""
+    full = con.execute(
+        "select frequency, recency_days, age_days from int_clv_summary_by_snapshot where snapshot_name = 'full'"
+    ).df()
+    rfm = full["frequency"], full["recency_days"], full["age_days"]
+    ours = ParetoNBDModel().fit(*rfm)
+    theirs = ParetoNBDFitter().fit(*rfm)
+    assert ours.params_ == pytest.approx(theirs.params_.to_dict(), rel=1e-3)

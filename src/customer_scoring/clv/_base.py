@@ -81,11 +81,17 @@ def check_fittable(summary: Summary) -> None:
         raise ValueError("every customer was acquired at the cutoff (T = 0): there is no history to fit")
 
 
+FLAT_GRADIENT = 1e-5  # per log-parameter, of the mean negative log-likelihood
+
+
 def maximize(neg_log_likelihood, x0: np.ndarray, jac: bool) -> np.ndarray:
     """Minimize a mean negative log-likelihood over log-parameters; raise ConvergenceError if it fails."""
     result = minimize(
         neg_log_likelihood, x0, jac=jac, method="L-BFGS-B", options={"maxiter": 5000, "ftol": 1e-13, "gtol": 1e-9}
     )
-    if not result.success or not np.isfinite(result.x).all():
+    # L-BFGS-B also stops "ABNORMAL" when its line search cannot improve on the optimum itself (finite-
+    # difference gradients are that noisy there): a flat gradient at that point is convergence.
+    flat = result.status == 2 and np.abs(result.jac).max() < FLAT_GRADIENT
+    if not (result.success or flat) or not np.isfinite(result.x).all():
         raise ConvergenceError(f"likelihood maximization failed: {result.message}")
     return result.x
