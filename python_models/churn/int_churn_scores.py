@@ -1,6 +1,7 @@
 """Calibrated churn probability, risk tier and top drivers at the as-of cutoff and the one before it."""
 
 from customer_scoring.churn import risk_scores
+from customer_scoring.frames import sorted_frame
 
 
 def model(dbt, session):
@@ -11,4 +12,6 @@ def model(dbt, session):
         "critical": float(dbt.config.get("critical_risk_from")),
     }
     horizon_days = int(dbt.config.get("horizon_days"))
-    return risk_scores(dbt.ref("customer_churn_features").df(), tiers, horizon_days)
+    return risk_scores(
+        sorted_frame(dbt.ref("customer_churn_features"), ["cutoff_date", "customer_id"]), tiers, horizon_days
+    )

@@ -1,8 +1,9 @@
 """Every CLV model's prediction of each calibration customer's holdout purchases and spend."""
 
 from customer_scoring.clv.pipeline import holdout_predictions
+from customer_scoring.frames import sorted_frame
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    return holdout_predictions(dbt.ref("int_clv_summary_by_snapshot").df())
+    return holdout_predictions(sorted_frame(dbt.ref("int_clv_summary_by_snapshot"), ["snapshot_name", "customer_id"]))

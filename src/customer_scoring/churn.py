@@ -156,6 +156,10 @@ def fit_models(
         if names is not None and name not in names:
             continue
         estimator.fit(X_train, y_train)
+        if isinstance(estimator, RandomForestClassifier):
+            # Its prediction threads add the trees' votes in the order they finish: one thread keeps the
+            # probabilities bit-identical from run to run (the fit itself is deterministic in parallel).
+            estimator.set_params(n_jobs=1)
         calibrated = CalibratedClassifierCV(FrozenEstimator(estimator), method="isotonic").fit(X_cal, y_cal)
         probability = calibrated.predict_proba(X_cal)[:, 1]
         candidates = np.unique(np.quantile(probability, np.linspace(0.05, 0.95, 91)))

@@ -14,6 +14,7 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
+from threadpoolctl import threadpool_limits
 
 FEATURES = [
     "recency_days",
@@ -48,6 +49,12 @@ def _kmeans(k: int) -> KMeans:
     return KMeans(n_clusters=k, n_init=4, random_state=SEED)
 
 
+def _one_thread():
+    """K-means adds its threads' partial sums in the order the threads finish: one thread keeps the
+    centroids, and so the segments, bit-identical from run to run."""
+    return threadpool_limits(limits=1, user_api="openmp")
+
+
 def select_k(features: pd.DataFrame, k_min: int, k_max: int) -> pd.DataFrame:
     """Silhouette of K-means for each k in [k_min, k_max] on a sample; `is_selected` marks the best."""
     if not 2 <= k_min <= k_max:
@@ -59,7 +66,8 @@ def select_k(features: pd.DataFrame, k_min: int, k_max: int) -> pd.DataFrame:
     sample = matrix[rng.permutation(len(matrix))[:SELECTION_SAMPLE]]
     rows = []
     for k in range(k_min, k_max + 1):
-        labels = _kmeans(k).fit_predict(sample)
+        with _one_thread():
+            labels = _kmeans(k).fit_predict(sample)
         silhouette = silhouette_score(
             sample, labels, sample_size=min(SILHOUETTE_SAMPLE, len(sample)), random_state=SEED
         )
@@ -80,7 +88,8 @@ def assign_segments(features: pd.DataFrame, k: int, archetypes: pd.DataFrame) ->
         raise ValueError(f"{k} segments need at least {k} archetypes to name them; the seed has {len(archetypes)}")
     features = features.sort_values("customer_id", ignore_index=True)
     matrix = standardize(features)
-    kmeans = _kmeans(k).fit(matrix)
+    with _one_thread():
+        kmeans = _kmeans(k).fit(matrix)
     prototypes = archetypes[FEATURES].to_numpy(dtype=float)
     cost = ((kmeans.cluster_centers_[:, None, :] - prototypes[None, :, :]) ** 2).sum(axis=2)
     clusters, chosen = linear_sum_assignment(cost)

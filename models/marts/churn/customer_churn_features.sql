@@ -45,8 +45,8 @@ aggregated as (
         sum(case when days_before < 365 then revenue else 0 end) as revenue_last_365d,
         sum(case when days_before < 30 then sessions else 0 end) as sessions_last_30d,
         sum(case when days_before >= 30 and days_before < 60 then sessions else 0 end) as sessions_previous_30d,
-        sum(case when days_before < 30 then usage_minutes else 0 end) as usage_minutes_last_30d,
-        sum(case when days_before >= 30 and days_before < 60 then usage_minutes else 0 end)
+        {{ exact_sum('case when days_before < 30 then usage_minutes else 0 end') }} as usage_minutes_last_30d,
+        {{ exact_sum('case when days_before >= 30 and days_before < 60 then usage_minutes else 0 end') }}
             as usage_minutes_previous_30d,
         sum(case when days_before < 30 then features_clicked else 0 end) as features_clicked_last_30d,
         sum(case when days_before < {{ horizon }} then 1 else 0 end) as active_days_last_horizon

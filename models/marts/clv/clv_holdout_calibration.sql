@@ -17,8 +17,8 @@ final as (
         cast(predictions.model_name as {{ dbt.type_string() }}) as model_name,
         cast(least(summaries.frequency, 7) as integer) as calibration_frequency,
         cast(count(*) as integer) as customers,
-        cast(avg(predictions.predicted_purchases) as {{ dbt.type_float() }}) as mean_predicted_purchases,
-        cast(avg(predictions.actual_purchases) as {{ dbt.type_float() }}) as mean_actual_purchases
+        {{ exact_avg('predictions.predicted_purchases') }} as mean_predicted_purchases,
+        {{ exact_avg('predictions.actual_purchases') }} as mean_actual_purchases
     from predictions
     inner join summaries on predictions.customer_id = summaries.customer_id
     where predictions.predicted_purchases is not null

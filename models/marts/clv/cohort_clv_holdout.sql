@@ -20,10 +20,10 @@ final as (
         cast({{ dbt.date_trunc('month', 'predictions.first_purchase_date') }} as date) as cohort_month,
         predictions.model_name,
         cast(count(*) as integer) as customers,
-        sum(predictions.predicted_purchases) as predicted_purchases,
+        {{ exact_sum('predictions.predicted_purchases') }} as predicted_purchases,
         cast(sum(predictions.actual_purchases) as integer) as actual_purchases,
-        sum(predictions.predicted_spend) as predicted_spend,
-        sum(predictions.actual_spend) as actual_spend
+        {{ exact_sum('predictions.predicted_spend') }} as predicted_spend,
+        {{ exact_sum('predictions.actual_spend') }} as actual_spend
     from predictions
     inner join selected on predictions.model_name = selected.model_name
     group by cohort_month, predictions.model_name

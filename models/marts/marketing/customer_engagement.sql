@@ -35,12 +35,12 @@ web_activity as (
     select
         customer_id,
         sum(case when is_in_window then 1 else 0 end) as sessions,
-        sum(case when is_in_window then usage_minutes else 0 end) as usage_minutes,
+        {{ exact_sum('case when is_in_window then usage_minutes else 0 end') }} as usage_minutes,
         sum(case when is_in_window then pages_viewed else 0 end) as pages_viewed,
         sum(case when is_in_window then features_clicked else 0 end) as features_clicked,
-        sum(case when is_in_window then session_minutes else 0 end) as session_minutes,
-        sum(case when is_last_period then usage_minutes else 0 end) as usage_minutes_last_period,
-        sum(case when is_previous_period then usage_minutes else 0 end) as usage_minutes_previous_period
+        {{ exact_sum('case when is_in_window then session_minutes else 0 end') }} as session_minutes,
+        {{ exact_sum('case when is_last_period then usage_minutes else 0 end') }} as usage_minutes_last_period,
+        {{ exact_sum('case when is_previous_period then usage_minutes else 0 end') }} as usage_minutes_previous_period
     from windowed_sessions
     group by customer_id
 ),

@@ -5,14 +5,34 @@ scores as (
     select * from {{ ref('customer_value_score') }}
 ),
 
+-- Pearson correlation in two passes over exact sums (see exact_sum): deviations from the means.
+means as (
+    select
+        {{ exact_avg('value_score') }} as mean_value_score,
+        {{ exact_avg('tenure_days') }} as mean_tenure_days
+    from scores
+),
+
+deviations as (
+    select
+        scores.*,
+        scores.value_score - means.mean_value_score as value_score_deviation,
+        scores.tenure_days - means.mean_tenure_days as tenure_days_deviation
+    from scores
+    cross join means
+),
+
 summary as (
     select
         max(as_of_date) as as_of_date,
-        corr(value_score, tenure_days) as value_score_tenure_correlation,
+        {{ exact_sum('value_score_deviation * tenure_days_deviation') }} / sqrt(
+            {{ exact_sum('value_score_deviation * value_score_deviation') }}
+            * {{ exact_sum('tenure_days_deviation * tenure_days_deviation') }}
+        ) as value_score_tenure_correlation,
         count(*) as customers_scored,
         sum(case when is_high_value then 1 else 0 end) as high_value_customers,
-        avg(value_score) as mean_value_score
-    from scores
+        {{ exact_avg('value_score') }} as mean_value_score
+    from deviations
 ),
 
 final as (

@@ -52,10 +52,10 @@ psi as (
     select
         model_name,
         variable_name,
-        sum(
-            (greatest(coalesce(current_share, 0), 0.0001) - greatest(reference_share, 0.0001))
-            * ln(greatest(coalesce(current_share, 0), 0.0001) / greatest(reference_share, 0.0001))
-        ) as population_stability_index
+        {{ exact_sum(
+            '(greatest(coalesce(current_share, 0), 0.0001) - greatest(reference_share, 0.0001))
+            * ln(greatest(coalesce(current_share, 0), 0.0001) / greatest(reference_share, 0.0001))'
+        ) }} as population_stability_index
     from current_shares
     group by model_name, variable_name
 ),

@@ -10,7 +10,14 @@ apart (train, calibration, full). Out-of-time, as a model is used:
 - the ensemble averages the ML model with the better buy-till-you-die model.
 
 All are scored on what the calibration customers really bought in the holdout. The final scores refit on
-the full snapshot with the chosen model.
+the full snapshot with the chosen model. A model the data cannot fit or validate (`requirements`) is left
+out, and `model_status` says why; with no buy-till-you-die model left, nothing is scored.
+
+Spend: Gamma-Gamma fits the customers whose repeat purchases have a positive mean value (zero-value
+orders, such as free items, still count as purchases). A repeat customer whose mean is 0 gets the
+model's conditional expectation at m = 0, p v / (p x + q - 1): the population mean shrunk towards 0 the
+more zero-value repeats they made. Where Gamma-Gamma cannot be fitted, each customer's own mean
+purchase value stands in.
 """
 
 from __future__ import annotations
@@ -19,14 +26,16 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
-from customer_scoring.clv._base import ConvergenceError, distinct_rows
+from customer_scoring.clv._base import MIN_CUSTOMERS, ConvergenceError, check_fittable, compress, distinct_rows
 from customer_scoring.clv.bgnbd import BetaGeoModel
 from customer_scoring.clv.gamma_gamma import GammaGammaModel, frequency_spend_correlation
 from customer_scoring.clv.pareto_nbd import ParetoNBDModel
 from customer_scoring.metrics import purchase_metrics, spend_metrics
+from customer_scoring.status import Unfittable, fitted, skipped, status_frame
 
 BTYD_MODELS = {"bg_nbd": BetaGeoModel, "pareto_nbd": ParetoNBDModel}
-ML_MODEL, ENSEMBLE = "xgboost_tweedie", "ensemble"
+ML_MODEL, ENSEMBLE, SPEND_MODEL = "xgboost_tweedie", "ensemble", "gamma_gamma"
+FAMILY = "clv"
 SELECTION_METRIC = "spend_r2"
 FEATURES = ["frequency", "recency_days", "age_days", "monetary_value", "total_revenue", "days_since_last"]
 DAYS_PER_MONTH = 365.25 / 12
@@ -37,9 +46,31 @@ def _rfm(frame: pd.DataFrame):
     return frame["frequency"].to_numpy(), frame["recency_days"].to_numpy(), frame["age_days"].to_numpy()
 
 
+def _positive_repeat(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[(frame["frequency"] > 0) & (frame["monetary_value"] > 0)]
+
+
+def _check_spend(frame: pd.DataFrame) -> None:
+    repeat = len(_positive_repeat(frame))
+    if repeat < MIN_CUSTOMERS:
+        raise Unfittable(
+            f"{repeat} customers have repeat purchases of positive value",
+            f"at least {MIN_CUSTOMERS} such customers; meanwhile each customer's mean purchase value stands in",
+        )
+
+
 def fit_spend_model(frame: pd.DataFrame) -> GammaGammaModel:
-    repeat = frame[frame["frequency"] > 0]
+    """Gamma-Gamma on the customers whose repeat purchases have a positive mean value."""
+    _check_spend(frame)
+    repeat = _positive_repeat(frame)
     return GammaGammaModel().fit(repeat["frequency"], repeat["monetary_value"])
+
+
+def expected_order_value(frame: pd.DataFrame, fit_spend: bool) -> np.ndarray:
+    """Gamma-Gamma's expected value of a customer's next order or, without it, their own mean purchase value."""
+    if not fit_spend:
+        return (frame["total_revenue"] / (frame["frequency"] + 1)).to_numpy(dtype=float)
+    return fit_spend_model(frame).expected_order_value(frame["frequency"], frame["monetary_value"].fillna(0))
 
 
 def _features(frame: pd.DataFrame) -> pd.DataFrame:
@@ -67,21 +98,72 @@ def fit_ml_model(train: pd.DataFrame, seed: int = 0) -> xgb.XGBRegressor:
 
 
 def _snapshot(snapshots: pd.DataFrame, name: str) -> pd.DataFrame:
-    frame = snapshots[snapshots["snapshot_name"] == name].reset_index(drop=True)
-    if frame.empty:
-        raise ValueError(f"no customers at the {name} snapshot: the observed period is too short to validate CLV")
-    return frame
+    return snapshots[snapshots["snapshot_name"] == name].reset_index(drop=True)
+
+
+def _check_btyd(frame: pd.DataFrame, snapshot: str) -> None:
+    try:
+        check_fittable(compress(*_rfm(frame)))
+    except ValueError as error:
+        raise Unfittable(
+            f"at the {snapshot} snapshot: {error}",
+            f"at least {MIN_CUSTOMERS} customers who bought before the {snapshot} date, some of them twice or more "
+            "(the calibration date is one holdout horizon, the last clv_holdout_share of the history, before "
+            "the as-of date)",
+        ) from None
+
+
+def _check_ml(train: pd.DataFrame) -> None:
+    if len(train) < MIN_CUSTOMERS or not (train["future_revenue"] > 0).any():
+        raise Unfittable(
+            f"{len(train)} customers bought before the train snapshot, two holdout horizons before the as-of date",
+            f"at least {MIN_CUSTOMERS} customers who bought before it and spend in the horizon after it",
+        )
+
+
+def _error(check, *args) -> Unfittable | None:
+    try:
+        check(*args)
+    except Unfittable as error:
+        return error
+    return None
+
+
+def requirements(snapshots: pd.DataFrame) -> dict[str, Unfittable | None]:
+    """Per model, why the data cannot validate and fit it (None: it can)."""
+    btyd = _error(_check_btyd, _snapshot(snapshots, "calibration"), "calibration") or _error(
+        _check_btyd, _snapshot(snapshots, "full"), "full"
+    )
+    ml = btyd or _error(_check_ml, _snapshot(snapshots, "train"))
+    spend = _error(_check_spend, _snapshot(snapshots, "calibration"))
+    return {**dict.fromkeys(BTYD_MODELS, btyd), SPEND_MODEL: spend, ML_MODEL: ml, ENSEMBLE: ml}
+
+
+PREDICTION_COLUMNS = {
+    "customer_id": "string",
+    "first_purchase_date": "datetime64[us]",
+    "model_name": "string",
+    "ensemble_component": "bool",
+    "predicted_purchases": "float64",
+    "predicted_spend": "float64",
+    "actual_purchases": "int64",
+    "actual_spend": "float64",
+    "horizon_days": "int64",
+}
 
 
 def holdout_predictions(snapshots: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
-    """Each model's prediction of every calibration customer's holdout purchases and spend, long format."""
+    """Each model's prediction of every calibration customer's holdout purchases and spend, long format.
+    Models the data cannot validate are left out; with no buy-till-you-die model, the frame is empty."""
     calibration, train = _snapshot(snapshots, "calibration"), _snapshot(snapshots, "train")
-    horizon = float(calibration["horizon_days"].iloc[0])
-    order_value = fit_spend_model(calibration).expected_order_value(
-        calibration["frequency"], calibration["monetary_value"].fillna(0)
-    )
+    possible = {name for name, error in requirements(snapshots).items() if error is None}
     predictions = {}
+    if possible & set(BTYD_MODELS):
+        horizon = float(calibration["horizon_days"].iloc[0])
+        order_value = expected_order_value(calibration, fit_spend=SPEND_MODEL in possible)
     for name, model_class in BTYD_MODELS.items():
+        if name not in possible:
+            continue
         try:
             model = model_class().fit(*_rfm(calibration))
         except ConvergenceError:
@@ -89,13 +171,14 @@ def holdout_predictions(snapshots: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
         purchases = model.expected_purchases(horizon, *_rfm(calibration))
         predictions[name] = (purchases, purchases * order_value)
     if not predictions:
-        raise ConvergenceError("neither BG/NBD nor Pareto/NBD converged on the calibration data")
+        return pd.DataFrame(columns=list(PREDICTION_COLUMNS)).astype(PREDICTION_COLUMNS)
     actual = calibration["future_revenue"].to_numpy()
     best_btyd = max(predictions, key=lambda name: _selection_score(actual, predictions[name][1]))
-    ml_spend = fit_ml_model(train, seed).predict(_features(calibration))
-    spend_only = np.full(len(calibration), np.nan)  # the ML model predicts spend, not purchase counts
-    predictions[ML_MODEL] = (spend_only, ml_spend)
-    predictions[ENSEMBLE] = (spend_only, (ml_spend + predictions[best_btyd][1]) / 2)
+    if ML_MODEL in possible:
+        ml_spend = fit_ml_model(train, seed).predict(_features(calibration))
+        spend_only = np.full(len(calibration), np.nan)  # the ML model predicts spend, not purchase counts
+        predictions[ML_MODEL] = (spend_only, ml_spend)
+        predictions[ENSEMBLE] = (spend_only, (ml_spend + predictions[best_btyd][1]) / 2)
     frames = [
         pd.DataFrame(
             {
@@ -112,7 +195,7 @@ def holdout_predictions(snapshots: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
         )
         for name, (purchases, spend) in predictions.items()
     ]
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat(frames, ignore_index=True).astype(PREDICTION_COLUMNS)
 
 
 def _selection_score(actual, predicted) -> float:
@@ -129,31 +212,51 @@ def model_metrics(predictions: pd.DataFrame, snapshots: pd.DataFrame) -> pd.Data
                 for k, v in purchase_metrics(group["actual_purchases"], group["predicted_purchases"]).items()
             ]
         rows += [(name, k, v) for k, v in spend_metrics(group["actual_spend"], group["predicted_spend"]).items()]
-    metrics = pd.DataFrame(rows, columns=["model_name", "metric_name", "metric_value"])
+    columns = ["model_name", "metric_name", "metric_value"]
+    metrics = pd.DataFrame(rows, columns=columns).astype({"metric_value": "float64"})
     r2 = metrics[metrics["metric_name"] == SELECTION_METRIC].set_index("model_name")["metric_value"]
     selected = pd.DataFrame(
         {"model_name": r2.index, "metric_name": "is_selected", "metric_value": (r2.index == r2.idxmax()).astype(float)}
     )
     components = predictions.loc[predictions["ensemble_component"], "model_name"].unique()
     ensemble = pd.DataFrame({"model_name": ENSEMBLE, "metric_name": "component_" + components, "metric_value": 1.0})
-    repeat = _snapshot(snapshots, "calibration").query("frequency > 0")
-    independence = pd.DataFrame(
-        [
-            (
-                "gamma_gamma",
-                "frequency_spend_correlation",
-                frequency_spend_correlation(repeat["frequency"], repeat["monetary_value"]),
-            )
-        ],
-        columns=["model_name", "metric_name", "metric_value"],
-    )
-    return pd.concat([metrics, selected, ensemble, independence], ignore_index=True)
+    repeat = _positive_repeat(_snapshot(snapshots, "calibration"))
+    correlation = []
+    if len(repeat) >= MIN_CUSTOMERS:
+        value = frequency_spend_correlation(repeat["frequency"], repeat["monetary_value"])
+        correlation = [(SPEND_MODEL, "frequency_spend_correlation", value)]
+    independence = pd.DataFrame(correlation, columns=columns)
+    parts = [frame for frame in (metrics, selected, ensemble, independence) if len(frame)]
+    return pd.concat(parts, ignore_index=True) if parts else metrics
+
+
+def model_status(snapshots: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFrame:
+    """Per CLV model: fitted (how it was validated, whether it was selected) or skipped, why and what it needs."""
+    chosen = _chosen(metrics)
+    calibration = _snapshot(snapshots, "calibration")
+    validation = None
+    if len(calibration):
+        start, days = calibration["snapshot_date"].iloc[0], int(calibration["horizon_days"].iloc[0])
+        validation = f"holdout of the {days} days after {start:%Y-%m-%d}"
+    rows = []
+    for name, error in requirements(snapshots).items():
+        if error is None and name != SPEND_MODEL and name not in set(metrics["model_name"]):
+            error = Unfittable("the likelihood maximization did not converge on the calibration data", "more history")
+        if error is None:
+            rows.append(fitted(FAMILY, name, validation, is_selected=name == chosen))
+        else:
+            rows.append(skipped(FAMILY, name, error))
+    return status_frame(rows)
+
+
+def _chosen(metrics: pd.DataFrame) -> str | None:
+    is_chosen = (metrics["metric_name"] == "is_selected") & (metrics["metric_value"] == 1)
+    return metrics.loc[is_chosen, "model_name"].item() if is_chosen.any() else None
 
 
 def selected_model(metrics: pd.DataFrame) -> tuple[str, str]:
     """The chosen model and the buy-till-you-die model that gives it p_alive and the time profile."""
-    is_chosen = (metrics["metric_name"] == "is_selected") & (metrics["metric_value"] == 1)
-    chosen = metrics.loc[is_chosen, "model_name"].item()
+    chosen = _chosen(metrics)
     components = metrics.loc[metrics["metric_name"].str.startswith("component_"), "metric_name"]
     btyd = next(name for name in components.str.removeprefix("component_") if name in BTYD_MODELS)
     return chosen, (chosen if chosen in BTYD_MODELS else btyd)
@@ -168,14 +271,16 @@ def score(
     """Per-customer CLV at the full snapshot from the chosen model, refitted on the full history.
 
     The buy-till-you-die model gives p_alive, expected purchases and the month-by-month time profile; the
-    ML and ensemble models re-level that profile by their ratio to it over the validation horizon.
+    ML and ensemble models re-level that profile by their ratio to it over the validation horizon. With
+    no validated model (see `model_status`), the frame is empty.
     """
+    if _chosen(metrics) is None:
+        return pd.DataFrame(columns=list(SCORE_COLUMNS)).astype(SCORE_COLUMNS)
     chosen, btyd_name = selected_model(metrics)
     full, calibration = _snapshot(snapshots, "full"), _snapshot(snapshots, "calibration")
     horizon = float(full["horizon_days"].iloc[0])
-    spend_model = fit_spend_model(full)
     model = BTYD_MODELS[btyd_name]().fit(*_rfm(full))
-    order_value = spend_model.expected_order_value(full["frequency"], full["monetary_value"].fillna(0))
+    order_value = expected_order_value(full, fit_spend=requirements(snapshots)[SPEND_MODEL] is None)
 
     # Customers share (frequency, recency, T) rows: predict once per distinct row, then spread back.
     codes, distinct_rfm = distinct_rows(*_rfm(full))
@@ -212,4 +317,14 @@ def score(
     scores["clv_decile"] = np.ceil(10 * ranks / len(scores)).astype("int32")
     scores["clv_model"] = chosen
     scores["as_of_date"] = full["snapshot_date"]
-    return scores
+    return scores.astype(SCORE_COLUMNS)
+
+
+SCORE_COLUMNS = {
+    "customer_id": "string",
+    **{c: "float64" for c in ("p_alive", "expected_purchases_30d", "expected_purchases_90d")},
+    **{c: "float64" for c in ("expected_purchases_365d", "expected_order_value", "clv_3m", "clv_6m", "clv_12m")},
+    "clv_decile": "int32",
+    "clv_model": "string",
+    "as_of_date": "datetime64[us]",
+}
