@@ -1,8 +1,9 @@
 {#
   The model has as many rows as compare_model (as dbt_utils.equal_rowcount): returns one row with
-  both counts when they differ.
+  both counts when they differ. With allow_empty, an empty model passes too: the scores of a model
+  that was skipped (see model_status and assert_scores_exist_only_for_fitted_models).
 #}
-{% test equal_rowcount(model, compare_model) %}
+{% test equal_rowcount(model, compare_model, allow_empty=false) %}
 with
 
 counts as (
@@ -14,4 +15,7 @@ counts as (
 select *
 from counts
 where model_rows != compare_model_rows
+{%- if allow_empty %}
+    and model_rows > 0
+{%- endif %}
 {% endtest %}

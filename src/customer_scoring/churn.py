@@ -7,11 +7,17 @@ no label used for fitting looks past the cutoff it is judged on. Class imbalance
 weights. For the final scores XGBoost is refitted the same way with the latest labelled cutoff as the
 calibration cutoff and scores the as-of cutoff and the one before it; its SHAP contributions
 (`pred_contribs`) name each customer's top three risk drivers.
+
+History decides the scheme (`validation_scheme`). The full scheme needs three nested horizons: train
+cutoffs whose labels end by the calibration cutoff, whose label ends by the test cutoff, whose label
+ends by the as-of date. With only two, the models calibrate on a held-out third of the training
+customers instead of a later cutoff. With less, or with one class only, nothing is fitted: the functions
+return empty frames and `model_status` says what history it would take.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -35,6 +41,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from customer_scoring.metrics import lift_top_decile
+from customer_scoring.status import Unfittable, fitted, skipped, status_frame
 
 NUMERIC = [
     "days_since_last_order",
@@ -56,6 +63,8 @@ NUMERIC = [
 ]
 CATEGORICAL = ["plan", "acquisition_channel"]
 RULE, PRIMARY, SURVIVAL = "recency_rule", "xgboost", "weibull_aft"
+FAMILY = "churn"
+CLASSIFIERS = [RULE, "logistic_regression", "random_forest", PRIMARY]
 # Models fit (and SHAP is averaged) on a random sample of at most this many feature rows: 1M customers
 # give ~14M (customer, cutoff) rows, which no longer fit in memory, while the fit barely moves past this.
 MAX_FIT_ROWS = 250_000
@@ -126,10 +135,7 @@ class FittedModel:
 
 
 def _labelled_cutoffs(features: pd.DataFrame) -> list:
-    cutoffs = sorted(features.loc[features["churned"].notna(), "cutoff_date"].unique())
-    if len(cutoffs) < 3:
-        raise ValueError(f"need at least 3 labelled cutoffs (train, calibrate, test), got {len(cutoffs)}")
-    return cutoffs
+    return sorted(features.loc[features["churned"].notna(), "cutoff_date"].unique())
 
 
 def _horizon_ended_by(cutoffs: list, date, horizon_days: int) -> list:
@@ -137,19 +143,88 @@ def _horizon_ended_by(cutoffs: list, date, horizon_days: int) -> list:
     return [c for c in cutoffs if pd.Timestamp(c) + pd.Timedelta(days=horizon_days) <= pd.Timestamp(date)]
 
 
-def fit_models(
-    features: pd.DataFrame, calibration_cutoff, horizon_days: int, seed: int = 0, names=None
-) -> dict[str, FittedModel]:
-    """Calibrate and pick thresholds at `calibration_cutoff`; train on the cutoffs whose labels end by it."""
-    labelled = features[features["churned"].notna()]
-    train_cutoffs = _horizon_ended_by(_labelled_cutoffs(features), calibration_cutoff, horizon_days)
-    if not train_cutoffs:
-        raise ValueError(f"no labelled cutoff's {horizon_days}-day horizon ends by {calibration_cutoff}")
-    train = _at_most(labelled[labelled["cutoff_date"].isin(train_cutoffs)], seed)
-    calibration = labelled[labelled["cutoff_date"] == calibration_cutoff]
+@dataclass(frozen=True)
+class Scheme:
+    """Which labelled rows train, calibrate and test a model. Without a calibration cutoff, a held-out
+    third of the training customers calibrates (and picks the threshold) instead."""
+
+    train_cutoffs: list
+    calibration_cutoff: object | None
+    test_cutoff: object | None = field(default=None)
+
+    def split(self, features: pd.DataFrame, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+        labelled = features[features["churned"].notna()]
+        train = labelled[labelled["cutoff_date"].isin(self.train_cutoffs)]
+        if self.calibration_cutoff is not None:
+            return _at_most(train, seed), labelled[labelled["cutoff_date"] == self.calibration_cutoff]
+        held_out = pd.util.hash_pandas_object(train["customer_id"], index=False).to_numpy() % 3 == 0
+        return _at_most(train[~held_out], seed), train[held_out]
+
+    def describe(self) -> str:
+        train = f"train on cutoffs {_day(self.train_cutoffs[0])} to {_day(self.train_cutoffs[-1])}"
+        if self.calibration_cutoff is None:
+            calibrate = "calibrate on a held-out third of their customers"
+        else:
+            calibrate = f"calibrate at {_day(self.calibration_cutoff)}"
+        return f"{train}, {calibrate}, test at {_day(self.test_cutoff)}"
+
+
+def _day(cutoff) -> str:
+    return f"{pd.Timestamp(cutoff):%Y-%m-%d}"
+
+
+def _scheme_before(cutoffs: list, date, horizon_days: int) -> Scheme | None:
+    """The longest scheme whose labels all end by `date` (None: not even two nested horizons)."""
+    ended = _horizon_ended_by(cutoffs, date, horizon_days)
+    if not ended:
+        return None
+    train = _horizon_ended_by(ended, ended[-1], horizon_days)
+    return Scheme(train, ended[-1]) if train else Scheme(ended, None)
+
+
+def _requirement(horizon_days: int) -> str:
+    return (
+        f"a month end with active buyers at least {2 * horizon_days} days before the as-of date, so that one "
+        f"{horizon_days}-day outcome ends before a later cutoff whose outcome is known; "
+        f"{3 * horizon_days} days to also calibrate on a later cutoff"
+    )
+
+
+def _check_classes(rows: pd.DataFrame, role: str, horizon_days: int) -> None:
+    if rows["churned"].nunique() < 2:
+        raise Unfittable(
+            f"the {role} rows hold only one class ({len(rows)} rows): churn cannot be learned or judged there",
+            f"customers who churn and customers who stay at the {role} cutoffs; {_requirement(horizon_days)}",
+        )
+
+
+def validation_scheme(features: pd.DataFrame, horizon_days: int) -> Scheme:
+    """Test on the last labelled cutoff, with the longest scheme before it; Unfittable if there is none."""
+    cutoffs = _labelled_cutoffs(features)
+    scheme = _scheme_before(cutoffs[:-1], cutoffs[-1], horizon_days) if cutoffs else None
+    if scheme is None:
+        known = f"{len(cutoffs)} cutoff(s) with a known {horizon_days}-day outcome"
+        raise Unfittable(f"{known}, none ending before another", _requirement(horizon_days))
+    scheme = Scheme(scheme.train_cutoffs, scheme.calibration_cutoff, cutoffs[-1])
+    train, calibration = scheme.split(features)
+    _check_classes(train, "training", horizon_days)
+    _check_classes(calibration, "calibration", horizon_days)
+    _check_classes(features[features["cutoff_date"] == cutoffs[-1]], "test", horizon_days)
+    return scheme
+
+
+def scoring_scheme(features: pd.DataFrame, horizon_days: int) -> Scheme:
+    """The final fit: the validated scheme moved forward, calibrating on the latest labelled cutoff."""
+    validation_scheme(features, horizon_days)  # no scores from a model that could not be validated
+    cutoffs = _labelled_cutoffs(features)
+    train = _horizon_ended_by(cutoffs, cutoffs[-1], horizon_days)
+    return Scheme(train, cutoffs[-1]) if train else Scheme(cutoffs, None)
+
+
+def fit_models(features: pd.DataFrame, scheme: Scheme, seed: int = 0, names=None) -> dict[str, FittedModel]:
+    """Train, calibrate and pick thresholds as `scheme` says."""
+    train, calibration = scheme.split(features, seed)
     X_train, y_train = design_matrix(train), train["churned"].astype(int)
-    if y_train.nunique() < 2:
-        raise ValueError("the training cutoffs hold only one class: churn cannot be learned")
     X_cal, y_cal = design_matrix(calibration, list(X_train.columns)), calibration["churned"].astype(int)
     fitted = {}
     for name, estimator in _estimators(y_train.mean(), seed).items():
@@ -195,26 +270,39 @@ class SurvivalModel:
         return self.fitter_.predict_survival_function(self._design(rows), times=times).to_numpy().T
 
 
+def _empty(columns: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame(columns=list(columns)).astype(columns)
+
+
+HOLDOUT_COLUMNS = {
+    **{"customer_id": "string", "churned": "int64", "days_to_churn": "int64", "churn_observed": "int64"},
+    **{"model_name": "string", "churn_probability": "float64", "threshold": "float64"},
+    **{"predicted_median_days": "float64", "test_cutoff_date": "datetime64[us]"},
+}
+
+
 def holdout_predictions(features: pd.DataFrame, horizon_days: int, seed: int = 0) -> pd.DataFrame:
-    """Every model's out-of-time predictions for the customers of the last labelled cutoff.
+    """Every model's out-of-time predictions for the customers of the last labelled cutoff (none when the
+    history cannot validate them: see `model_status`).
 
     Classifiers give churn_probability and their threshold; the survival model gives
     predicted_median_days, judged against days_to_churn and churn_observed.
     """
-    cutoffs = _labelled_cutoffs(features)
-    test = features[features["cutoff_date"] == cutoffs[-1]].reset_index(drop=True)
-    calibration_cutoffs = _horizon_ended_by(cutoffs, cutoffs[-1], horizon_days)
-    if not calibration_cutoffs:
-        raise ValueError(f"no labelled cutoff's {horizon_days}-day horizon ends by the test cutoff {cutoffs[-1]}")
+    try:
+        scheme = validation_scheme(features, horizon_days)
+    except Unfittable:
+        return _empty(HOLDOUT_COLUMNS)
+    test = features[features["cutoff_date"] == scheme.test_cutoff].reset_index(drop=True)
     base = test[["customer_id", "churned", "days_to_churn", "churn_observed"]].astype({"churned": int})
     frames = [
         base.assign(model_name=name, churn_probability=fitted.predict_proba(test), threshold=fitted.threshold)
-        for name, fitted in fit_models(features, calibration_cutoffs[-1], horizon_days, seed).items()
+        for name, fitted in fit_models(features, scheme, seed).items()
     ]
-    survival = SurvivalModel().fit(features[features["cutoff_date"].isin(calibration_cutoffs)])
+    survival_cutoffs = _horizon_ended_by(_labelled_cutoffs(features), scheme.test_cutoff, horizon_days)
+    survival = SurvivalModel().fit(features[features["cutoff_date"].isin(survival_cutoffs)])
     frames.append(base.assign(model_name=SURVIVAL, predicted_median_days=survival.median_days(test)))
     predictions = pd.concat(frames, ignore_index=True)
-    predictions["test_cutoff_date"] = cutoffs[-1]
+    predictions["test_cutoff_date"] = scheme.test_cutoff
     return predictions
 
 
@@ -244,9 +332,33 @@ def validation_metrics(predictions: pd.DataFrame) -> pd.DataFrame:
             "test_churn_rate": float(y.mean()),
         }
         rows += [(name, metric, float(value)) for metric, value in metrics.items()]
+    if not rows:
+        return _empty(METRIC_COLUMNS)
     metrics = pd.DataFrame(rows, columns=["model_name", "metric_name", "metric_value"])
     metrics["test_cutoff_date"] = predictions["test_cutoff_date"].iloc[0]
     return metrics
+
+
+METRIC_COLUMNS = {"model_name": "string", "metric_name": "string", "metric_value": "float64"}
+METRIC_COLUMNS["test_cutoff_date"] = "datetime64[us]"
+
+
+def model_status(features: pd.DataFrame, metrics: pd.DataFrame, horizon_days: int) -> pd.DataFrame:
+    """Per churn model: fitted with its validation scheme (XGBoost is the one that scores) or skipped."""
+    try:
+        validation = validation_scheme(features, horizon_days).describe()
+    except Unfittable as error:
+        return status_frame([skipped(FAMILY, name, error) for name in [*CLASSIFIERS, SURVIVAL]])
+    validated = set(metrics["model_name"])
+    missing = Unfittable("no validation metrics were computed", "a rerun; report this as a bug")
+    return status_frame(
+        [
+            fitted(FAMILY, name, validation, is_selected=name == PRIMARY)
+            if name in validated
+            else skipped(FAMILY, name, missing)
+            for name in [*CLASSIFIERS, SURVIVAL]
+        ]
+    )
 
 
 def _risk_tier(probability: np.ndarray, tiers: dict[str, float]) -> np.ndarray:
@@ -259,8 +371,9 @@ def _risk_tier(probability: np.ndarray, tiers: dict[str, float]) -> np.ndarray:
 
 
 def fit_primary(features: pd.DataFrame, horizon_days: int, seed: int = 0) -> FittedModel:
-    """XGBoost calibrated on the latest labelled cutoff, for the final scores."""
-    return fit_models(features, _labelled_cutoffs(features)[-1], horizon_days, seed, names=[PRIMARY])[PRIMARY]
+    """XGBoost calibrated on the latest labelled cutoff, for the final scores; Unfittable when the history
+    cannot validate it."""
+    return fit_models(features, scoring_scheme(features, horizon_days), seed, names=[PRIMARY])[PRIMARY]
 
 
 def _contributions(fitted: FittedModel, X: pd.DataFrame) -> np.ndarray:
@@ -270,8 +383,12 @@ def _contributions(fitted: FittedModel, X: pd.DataFrame) -> np.ndarray:
 
 
 def risk_scores(features: pd.DataFrame, tiers: dict[str, float], horizon_days: int, seed: int = 0) -> pd.DataFrame:
-    """Churn probability, risk tier and top three drivers at the as-of cutoff and the one before it."""
-    fitted = fit_primary(features, horizon_days, seed)
+    """Churn probability, risk tier and top three drivers at the as-of cutoff and the one before it (none
+    when the history cannot validate the model)."""
+    try:
+        fitted = fit_primary(features, horizon_days, seed)
+    except Unfittable:
+        return _empty(RISK_COLUMNS)
     recent = sorted(features["cutoff_date"].unique())[-2:]
     scoring = features[features["cutoff_date"].isin(recent)].reset_index(drop=True)
     probability = fitted.predict_proba(scoring)
@@ -297,9 +414,20 @@ def risk_scores(features: pd.DataFrame, tiers: dict[str, float], horizon_days: i
     )
 
 
+RISK_COLUMNS = {"customer_id": "string", "cutoff_date": "datetime64[us]", "churn_probability": "float64"}
+RISK_COLUMNS |= {column: "string" for column in ("risk_tier", "driver_1", "driver_2", "driver_3")}
+RISK_COLUMNS |= {column: "float64" for column in ("median_days_to_churn", "survival_30d", "survival_90d")}
+RISK_COLUMNS["model_name"] = "string"
+IMPORTANCE_COLUMNS = {"feature_name": "string", "total_gain": "float64", "mean_abs_shap": "float64"}
+IMPORTANCE_COLUMNS |= {"importance_share": "float64", "importance_rank": "int64"}
+
+
 def feature_importance(features: pd.DataFrame, horizon_days: int, seed: int = 0) -> pd.DataFrame:
     """Global importance of the primary model: total gain and mean |SHAP| over the labelled rows."""
-    fitted = fit_primary(features, horizon_days, seed)
+    try:
+        fitted = fit_primary(features, horizon_days, seed)
+    except Unfittable:
+        return _empty(IMPORTANCE_COLUMNS)
     labelled = _at_most(features[features["churned"].notna()], seed)
     contributions = _contributions(fitted, design_matrix(labelled, fitted.columns))[:, :-1]
     gain = fitted.booster.get_score(importance_type="total_gain")

@@ -5,6 +5,9 @@ The number of segments k is the one with the best silhouette within a range; k i
 every customer. Each cluster is
 named after the archetype (a seed of named prototype profiles in standard-deviation units) nearest to
 its centroid, with every archetype used at most once, so names are unique and follow the profile.
+
+A feature whose model was not fitted (see `model_status`: CLV or churn skipped on a short history) is
+null and left out; the segments cluster, and are named, on the features that are there.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from threadpoolctl import threadpool_limits
+
+from customer_scoring.status import Unfittable, fitted, skipped, status_frame
 
 FEATURES = [
     "recency_days",
@@ -30,17 +35,25 @@ LOG_FEATURES = ["frequency", "monetary", "clv_12m"]
 SELECTION_SAMPLE = 20_000
 SILHOUETTE_SAMPLE = 10_000
 SEED = 0
+FAMILY, MODEL = "segments", "kmeans"
+SELECTION_COLUMNS = {"k": "int64", "silhouette": "float64", "sample_size": "int64", "is_selected": "bool"}
+SEGMENT_COLUMNS = {"customer_id": "string", "segment_name": "string", "segment_description": "string"}
+SEGMENT_COLUMNS["distance_to_centroid"] = "float64"
 
 
-def standardize(features: pd.DataFrame) -> np.ndarray:
-    """The feature matrix in standard-deviation units, log1p on the heavy-tailed features."""
+def usable_features(features: pd.DataFrame) -> list[str]:
+    """The segment features without nulls: a score whose model was not fitted is null and left out."""
     missing = [column for column in FEATURES if column not in features]
     if missing:
         raise ValueError(f"segment features are missing columns: {missing}")
-    values = features[FEATURES].astype(float)
-    if values.isna().any().any():
-        raise ValueError(f"segment features have nulls in: {list(values.columns[values.isna().any()])}")
-    values[LOG_FEATURES] = np.log1p(values[LOG_FEATURES].clip(lower=0))
+    return [column for column in FEATURES if features[column].notna().all()]
+
+
+def standardize(features: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """The feature matrix in standard-deviation units, log1p on the heavy-tailed features."""
+    values = features[columns].astype(float)
+    logged = [column for column in LOG_FEATURES if column in columns]
+    values[logged] = np.log1p(values[logged].clip(lower=0))
     spread = values.std(ddof=0).replace(0.0, 1.0)
     return ((values - values.mean()) / spread).to_numpy()
 
@@ -59,9 +72,11 @@ def select_k(features: pd.DataFrame, k_min: int, k_max: int) -> pd.DataFrame:
     """Silhouette of K-means for each k in [k_min, k_max] on a sample; `is_selected` marks the best."""
     if not 2 <= k_min <= k_max:
         raise ValueError(f"need 2 <= k_min <= k_max, got k_min={k_min}, k_max={k_max}")
-    if len(features) < 10 * k_max:
-        raise ValueError(f"{len(features)} customers are too few to choose among up to {k_max} segments")
-    matrix = standardize(features.sort_values("customer_id"))
+    try:
+        _check_segmentable(features, k_max)
+    except Unfittable:
+        return pd.DataFrame(columns=list(SELECTION_COLUMNS)).astype(SELECTION_COLUMNS)
+    matrix = standardize(features.sort_values("customer_id"), usable_features(features))
     rng = np.random.default_rng(SEED)
     sample = matrix[rng.permutation(len(matrix))[:SELECTION_SAMPLE]]
     rows = []
@@ -87,10 +102,11 @@ def assign_segments(features: pd.DataFrame, k: int, archetypes: pd.DataFrame) ->
     if k > len(archetypes):
         raise ValueError(f"{k} segments need at least {k} archetypes to name them; the seed has {len(archetypes)}")
     features = features.sort_values("customer_id", ignore_index=True)
-    matrix = standardize(features)
+    columns = usable_features(features)
+    matrix = standardize(features, columns)
     with _one_thread():
         kmeans = _kmeans(k).fit(matrix)
-    prototypes = archetypes[FEATURES].to_numpy(dtype=float)
+    prototypes = archetypes[columns].to_numpy(dtype=float)
     cost = ((kmeans.cluster_centers_[:, None, :] - prototypes[None, :, :]) ** 2).sum(axis=2)
     clusters, chosen = linear_sum_assignment(cost)
     names = archetypes.iloc[chosen[np.argsort(clusters)]].reset_index(drop=True)
@@ -103,3 +119,37 @@ def assign_segments(features: pd.DataFrame, k: int, archetypes: pd.DataFrame) ->
             "distance_to_centroid": np.linalg.norm(matrix - kmeans.cluster_centers_[labels], axis=1),
         }
     )
+
+
+def _check_segmentable(features: pd.DataFrame, k_max: int) -> None:
+    if len(features) < 10 * k_max:
+        raise Unfittable(
+            f"{len(features)} buyers are too few to choose among up to {k_max} segments",
+            f"at least {10 * k_max} buyers (ten per segment of segment_k_range's max)",
+        )
+    if len(usable_features(features)) < 2:
+        raise Unfittable("fewer than two segment features have values", "the CLV or churn model to be fitted")
+
+
+def segment(features: pd.DataFrame, selection: pd.DataFrame, archetypes: pd.DataFrame) -> pd.DataFrame:
+    """Every customer's segment with the selected k (none when no k could be selected)."""
+    if not selection["is_selected"].any():
+        return pd.DataFrame(columns=list(SEGMENT_COLUMNS)).astype(SEGMENT_COLUMNS)
+    return assign_segments(features, int(selection.loc[selection["is_selected"], "k"].item()), archetypes)
+
+
+def model_status(features: pd.DataFrame, selection: pd.DataFrame, k_max: int) -> pd.DataFrame:
+    """K-means: fitted (k, silhouette, the features it used and left out) or skipped and why."""
+    try:
+        _check_segmentable(features, k_max)
+    except Unfittable as error:
+        return status_frame([skipped(FAMILY, MODEL, error)])
+    best = selection[selection["is_selected"]].iloc[0]
+    used = usable_features(features)
+    left_out = [column for column in FEATURES if column not in used]
+    validation = (
+        f"k = {best['k']} by silhouette {best['silhouette']:.3f} on {best['sample_size']} buyers; "
+        f"clustered on {', '.join(used)}"
+        + (f"; left out (model not fitted): {', '.join(left_out)}" if left_out else "")
+    )
+    return status_frame([fitted(FAMILY, MODEL, validation, is_selected=True)])

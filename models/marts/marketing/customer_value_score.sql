@@ -1,5 +1,7 @@
--- The customer value score: normalized engagement and normalized monthly revenue, weighted into a
--- 0-100 score; the top high_value_share of customers are flagged high value.
+-- The customer value score: normalized activity and normalized monthly revenue, weighted into a
+-- 0-100 score; the top high_value_share of customers are flagged high value. Activity is engagement
+-- (engagement_score / 100); on an orders-only history (no identified web session at all) engagement is
+-- 0 for everyone and says nothing, so order recency (percentile of the last order date) stands in.
 {%- set weights = var('value_score_weights') %}
 with
 
@@ -11,10 +13,20 @@ engagement as (
     select * from {{ ref('customer_engagement') }}
 ),
 
+sessions as (
+    select * from {{ ref('fct_web_sessions') }}
+),
+
+web_data as (
+    select count(*) > 0 as has_web_activity
+    from sessions
+),
+
 components as (
     select
         customers.customer_id,
         customers.tenure_days,
+        customers.last_order_date,
         engagement.engagement_score,
         30.0 * cast(customers.lifetime_revenue as {{ dbt.type_float() }}) / greatest(
             coalesce({{ dbt.datediff('customers.first_order_date', 'customers.as_of_date', 'day') }}, 0),
@@ -27,19 +39,31 @@ components as (
 
 normalized as (
     select
-        *,
-        engagement_score / 100.0 as engagement_norm,
-        {{ normalize_percent_rank('monthly_revenue') }} as monetary_norm
+        components.*,
+        web_data.has_web_activity,
+        components.engagement_score / 100.0 as engagement_norm,
+        {{ normalize_percent_rank("coalesce(components.last_order_date, cast('1900-01-01' as date))") }}
+            as order_recency_norm,
+        {{ normalize_percent_rank('components.monthly_revenue') }} as monetary_norm
     from components
+    cross join web_data
 ),
 
 scored as (
     select
         *,
-        100.0 * (
-            {{ weights['engagement'] }} * engagement_norm + {{ weights['monetary'] }} * monetary_norm
-        ) / {{ weights.values() | sum }} as value_score
+        case when has_web_activity then engagement_norm else order_recency_norm end as activity_norm,
+        case when has_web_activity then 'engagement' else 'order_recency' end as activity_source
     from normalized
+),
+
+weighted as (
+    select
+        *,
+        100.0 * (
+            {{ weights['engagement'] }} * activity_norm + {{ weights['monetary'] }} * monetary_norm
+        ) / {{ weights.values() | sum }} as value_score
+    from scored
 ),
 
 final as (
@@ -49,12 +73,14 @@ final as (
         engagement_score,
         monthly_revenue,
         engagement_norm,
+        activity_norm,
+        activity_source,
         monetary_norm,
         value_score,
         {{ normalize_percent_rank('value_score') }} as value_score_percentile,
         {{ normalize_percent_rank('value_score') }} >= 1 - {{ var('high_value_share') }} as is_high_value,
         as_of_date
-    from scored
+    from weighted
 )
 
 select * from final
