@@ -11,7 +11,7 @@ import pytest
 from lifetimes import BetaGeoFitter, GammaGammaFitter
 from scipy import stats
 
-from customer_scoring.generate import BAD_ROW_REASONS, GeneratorConfig, generate
+from customer_scoring.generate import BAD_ROW_REASONS, GeneratorConfig, generate, main
 
 
 @pytest.fixture(scope="module")
@@ -159,12 +159,23 @@ def test_truth_stays_out_of_the_raw_directory(dataset):
     ]
 
 
-def test_rejects_a_non_positive_customer_count(capsys):
-    from customer_scoring.generate import main
-
-    with pytest.raises(SystemExit):
-        main(["--customers", "0"])
-    assert "--customers must be at least 1" in capsys.readouterr().err
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--customers", "0"], "--customers must be at least 1"),
+        (["--seed", "-1"], "--seed must be at least 0"),
+        (["--end-date", "2025-02-30"], "argument --end-date: not a calendar date (YYYY-MM-DD): '2025-02-30'"),
+        (["--end-date", "garbage"], "argument --end-date: not a calendar date (YYYY-MM-DD): 'garbage'"),
+    ],
+    ids=["customers", "negative-seed", "impossible-date", "garbage-date"],
+)
+def test_refuses_bad_arguments_in_one_line_and_writes_nothing(args, message, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([*args, "--out", str(tmp_path / "raw"), "--truth", str(tmp_path / "truth")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.endswith(f"error: {message}\n")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_bad_row_share_scales_with_rows(dataset):
