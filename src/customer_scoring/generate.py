@@ -113,6 +113,7 @@ BAD_ROW_REASONS = {
         "missing_customer_id",
         "duplicate_order_id",
         "missing_amount",
+        "invalid_amount",
         "negative_amount",
         "invalid_order_ts",
         "future_order_ts",
@@ -352,6 +353,9 @@ def _inject_bad_rows(cfg: GeneratorConfig, chunk: _Chunk, chunk_index: int, rng)
             rows = _with_column(rows, "customer_id", [None] * rows.num_rows)
         elif reason == "missing_amount":
             rows = _with_column(rows, "amount", [None] * rows.num_rows)
+        elif reason == "invalid_amount":
+            # Present but no decimal(18, 2): what a broken export or a unit bug writes into a double.
+            rows = _with_column(rows, "amount", rng.choice([np.nan, np.inf, -np.inf, 1e30], rows.num_rows))
         elif reason == "negative_amount":
             rows = _with_column(rows, "amount", -rng.uniform(1, 100, rows.num_rows).round(2))
         elif reason == "invalid_order_ts":

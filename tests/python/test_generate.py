@@ -127,8 +127,11 @@ def test_bad_rows_are_what_the_manifest_says(dataset):
 
     assert count("orders", "order_id is null") == bad["orders"]["missing_order_id"]
     assert count("orders", "customer_id is null") == bad["orders"]["missing_customer_id"]
+    # Amounts as staging reads them: a number that fits decimal(18, 2), else invalid.
+    amount = "try_cast(cast(amount as varchar) as decimal(18, 2))"
     assert count("orders", "amount is null") == bad["orders"]["missing_amount"]
-    assert count("orders", "amount < 0") == bad["orders"]["negative_amount"]
+    assert count("orders", f"amount is not null and {amount} is null") == bad["orders"]["invalid_amount"]
+    assert count("orders", f"{amount} < 0") == bad["orders"]["negative_amount"]
     assert count("orders", "try_cast(order_ts as timestamp) is null") == bad["orders"]["invalid_order_ts"]
     assert count("orders", "try_cast(order_ts as timestamp) > now()") == bad["orders"]["future_order_ts"]
     assert repeats("orders", "order_id") == bad["orders"]["duplicate_order_id"]
@@ -147,6 +150,11 @@ def test_bad_rows_are_what_the_manifest_says(dataset):
         count("web_events", "event_type not in ('page_view', 'feature_click')")
         == bad["web_events"]["unknown_event_type"]
     )
+    invalid_kinds = duckdb.sql(
+        f"select distinct cast(amount as varchar) from read_parquet('{raw / 'orders'}.parquet')"
+        f" where amount is not null and {amount} is null"
+    ).fetchall()
+    assert sorted(kind for (kind,) in invalid_kinds) == ["-inf", "1e+30", "inf", "nan"]
     raw_rows = {name: count(name, "true") for name in manifest["raw_rows"]}
     assert raw_rows == manifest["raw_rows"]
 
