@@ -8,6 +8,11 @@ mart: where `crm_customers.parquet` is missing, one row per customer is derived 
 (signup date = first order date), and where `web_events.parquet` is missing, an empty one is written.
 Rows are copied as they are: a value that does not parse stays as text, so staging quarantines it
 with its reason instead of the import dropping it.
+
+Amounts are written as text: the plain number (`1020.50`) when the value parses, else the value as
+written. By default `.` is the decimal mark and `,` only groups thousands (`1,020.50`, `12,345`);
+with --decimal-comma, `,` is the decimal mark and `.` or a space groups thousands (`1.020,50`).
+Anything else (`12,50` by default, `$12.00`, `abc`) is left for staging to quarantine.
 """
 
 from __future__ import annotations
@@ -16,9 +21,22 @@ import argparse
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from customer_scoring.generate import RAW_SCHEMAS
+
+# The import keeps amounts as text, so a value that does not parse reaches staging as written.
+ORDERS_SCHEMA = RAW_SCHEMAS["orders"].set(
+    RAW_SCHEMAS["orders"].get_field_index("amount"), pa.field("amount", pa.string())
+)
+
+# Per decimal mark: the whole-value pattern of a number and its grouping characters. Groups must be
+# proper thousands (1 to 3 digits, then groups of 3), so `12,50` is no number with the default mark.
+NUMBER_FORMATS = {
+    ".": (r"-?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?", "[,]"),
+    ",": (r"-?(\d{1,3}(\.\d{3})+|\d{1,3}( \d{3})+|\d+)(,\d+)?", "[. ]"),
+}
 
 
 def _quoted(column: str) -> str:
@@ -34,6 +52,7 @@ def import_orders(
     order_id: str | None = None,
     date_format: str | None = None,
     currency: str = "USD",
+    decimal_comma: bool = False,
 ) -> dict[str, int]:
     """Write the raw source files from the CSV; return the rows written per file."""
     if not csv_path.exists():
@@ -49,6 +68,9 @@ def import_orders(
         f"try_strptime({_quoted(date)}, $date_format)" if date_format else f"try_cast({_quoted(date)} as timestamp)"
     )
     order_key = f"trim({_quoted(order_id)})" if order_id else "'row-' || cast(row_number() over () as varchar)"
+    amount_text = rf"regexp_replace({_quoted(amount)}, '^\s+|\s+$', '', 'g')"
+    decimal_mark = "," if decimal_comma else "."
+    number, grouping = NUMBER_FORMATS[decimal_mark]
     orders = con.sql(
         f"""
         select
@@ -56,18 +78,30 @@ def import_orders(
             trim({_quoted(customer_id)}) as customer_id,
             -- ISO text when it parses, else the original text for staging to quarantine
             coalesce(strftime({parsed}, '%Y-%m-%d %H:%M:%S'), {_quoted(date)}) as order_ts,
-            try_cast(replace(trim({_quoted(amount)}), ',', '') as double) as amount,
+            -- The plain number when it parses, else the text as written (a blank cell is missing)
+            case
+                when {amount_text} = '' then null
+                when regexp_full_match({amount_text}, $number)
+                    then replace(regexp_replace({amount_text}, $grouping, '', 'g'), $decimal_mark, '.')
+                else {_quoted(amount)}
+            end as amount,
             $currency as currency,
             'completed' as status,
             cast({parsed} as date) as order_date
         from transactions
         """,
-        params={"currency": currency, **({"date_format": date_format} if date_format else {})},
+        params={
+            "currency": currency,
+            "number": number,
+            "grouping": grouping,
+            "decimal_mark": decimal_mark,
+            **({"date_format": date_format} if date_format else {}),
+        },
     ).to_arrow_table()
     con.register("orders", orders)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = {"orders": orders.num_rows}
-    pq.write_table(orders.drop(["order_date"]).cast(RAW_SCHEMAS["orders"]), out_dir / "orders.parquet")
+    pq.write_table(orders.drop(["order_date"]).cast(ORDERS_SCHEMA), out_dir / "orders.parquet")
 
     if not (out_dir / "crm_customers.parquet").exists():
         customers = con.sql(
@@ -103,11 +137,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--order-id", help="column holding the order id (default: the row number)")
     parser.add_argument("--date-format", help="strptime format of the date column (default: ISO 8601)")
     parser.add_argument("--currency", default="USD", help="currency code of the amounts")
+    parser.add_argument(
+        "--decimal-comma",
+        action="store_true",
+        help="amounts use ',' as the decimal mark and '.' or a space between thousands (1.020,50); "
+        "default: '.' as the decimal mark and ',' between thousands (1,020.50)",
+    )
     parser.add_argument("--out", type=Path, default=Path("data/raw"), help="raw data directory")
     args = parser.parse_args(argv)
     try:
         written = import_orders(
-            args.csv, args.out, args.customer_id, args.date, args.amount, args.order_id, args.date_format, args.currency
+            args.csv,
+            args.out,
+            customer_id=args.customer_id,
+            date=args.date,
+            amount=args.amount,
+            order_id=args.order_id,
+            date_format=args.date_format,
+            currency=args.currency,
+            decimal_comma=args.decimal_comma,
         )
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from customer_scoring.import_orders import import_orders, main
@@ -36,12 +40,53 @@ def test_maps_columns_and_keeps_unparseable_values_for_quarantine(csv_file, tmp_
     written = _import(csv_file, tmp_path / "raw")
     assert written == {"orders": 7, "crm_customers": 3, "web_events": 0}
     orders = duckdb.sql(f"select * from read_parquet('{tmp_path / 'raw' / 'orders.parquet'}') order by all").fetchall()
-    assert ("A2", "17850", "2010-12-03 09:00:00", 1020.5, "USD", "completed") in orders
-    assert ("A6", "12583", "not a date", 10.0, "USD", "completed") in orders
+    assert ("A2", "17850", "2010-12-03 09:00:00", "1020.50", "USD", "completed") in orders
+    assert ("A6", "12583", "not a date", "10", "USD", "completed") in orders
+    assert pq.read_schema(tmp_path / "raw" / "orders.parquet").field("amount").type == pa.string()
     signups = duckdb.sql(
         f"select customer_id, signup_date from read_parquet('{tmp_path / 'raw' / 'crm_customers.parquet'}') order by 1"
     ).fetchall()
     assert signups == [("12583", "2010-12-04"), ("13047", "2010-12-01"), ("17850", "2010-12-01")]
+
+
+# An amount as written, then the text the import writes with '.' and with ',' as the decimal mark:
+# the plain number where it parses, else the value exactly as written, for staging to quarantine.
+AMOUNTS = [
+    ("15.30", "15.30", "15.30"),
+    ("1,020.50", "1020.50", "1,020.50"),
+    ("12,345", "12345", "12.345"),
+    ("12,50", "12,50", "12.50"),
+    ("1.020,50", "1.020,50", "1020.50"),
+    ("1 020,50", "1 020,50", "1020.50"),
+    ("1.020", "1.020", "1020"),
+    ("-5", "-5", "-5"),
+    ("  7.25 ", "7.25", "  7.25 "),
+    (" -3,5\t", " -3,5\t", "-3.5"),
+    ("$12.00", "$12.00", "$12.00"),
+    ("abc", "abc", "abc"),
+    ("1,2345.00", "1,2345.00", "1,2345.00"),
+    ("1.020 300,5", "1.020 300,5", "1.020 300,5"),
+    ("", None, None),
+    ("   ", None, None),
+]
+
+
+@pytest.mark.parametrize("decimal_comma", [False, True], ids=["decimal-point", "decimal-comma"])
+def test_amounts_parse_by_one_rule_and_otherwise_stay_as_written(decimal_comma, tmp_path):
+    path = tmp_path / "amounts.csv"
+    with path.open("w", newline="") as file:
+        writer = csv.writer(file, quoting=csv.QUOTE_ALL)
+        writer.writerow(["id", "customer", "day", "amount"])
+        writer.writerows([f"A{i}", "c1", "2024-01-01", written] for i, (written, _, _) in enumerate(AMOUNTS))
+    import_orders(
+        path, tmp_path / "raw", customer_id="customer", date="day", amount="amount", order_id="id",
+        decimal_comma=decimal_comma,
+    )  # fmt: skip
+    amounts = dict(
+        duckdb.sql(f"select order_id, amount from read_parquet('{tmp_path / 'raw' / 'orders.parquet'}')").fetchall()
+    )
+    expected = {f"A{i}": by_mark[decimal_comma] for i, (_, *by_mark) in enumerate(AMOUNTS)}
+    assert amounts == expected
 
 
 def test_keeps_an_existing_crm_export(csv_file, tmp_path):
