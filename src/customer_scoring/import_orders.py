@@ -24,7 +24,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from customer_scoring.generate import RAW_SCHEMAS
+from customer_scoring.generate import RAW_SCHEMAS, CliParser
 
 # The import keeps amounts as text, so a value that does not parse reaches staging as written.
 ORDERS_SCHEMA = RAW_SCHEMAS["orders"].set(
@@ -43,6 +43,48 @@ def _quoted(column: str) -> str:
     return '"' + column.replace('"', '""') + '"'
 
 
+def _check_utf8(path: Path) -> None:
+    """Refuse a file that is not UTF-8, naming its first bad byte and that byte's line."""
+    line, offset, pending = 1, 0, b""
+    with path.open("rb") as file:
+        while True:
+            block = file.read(1 << 20)
+            data = pending + block
+            # Decode whole lines (a newline byte is never part of a UTF-8 character), so that no
+            # character is split between blocks; the last block decodes whatever is left.
+            end = data.rfind(b"\n") + 1 if block else len(data)
+            try:
+                data[:end].decode("utf-8")
+            except UnicodeDecodeError as error:
+                bad_line = line + data.count(b"\n", 0, error.start)
+                raise ValueError(
+                    f"{path} is not UTF-8 text: byte 0x{data[error.start]:02x} on line {bad_line}"
+                    f" (byte {offset + error.start + 1} of the file); save it as UTF-8"
+                ) from None
+            if not block:
+                return
+            line += data.count(b"\n", 0, end)
+            offset += end
+            pending = data[end:]
+
+
+def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Load the CSV as text columns into the table `transactions`, or refuse it in one line."""
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path} is empty")
+    _check_utf8(path)
+    try:
+        con.execute(
+            "create table transactions as select * from read_csv(?, all_varchar = true, header = true)", [str(path)]
+        )
+    except duckdb.Error as error:
+        # DuckDB's message runs over many lines (the offending line, possible fixes): keep its gist.
+        gist = [text for text in str(error).splitlines() if text and not text.startswith("Original Line")]
+        raise ValueError(f"cannot read {path} as CSV: {' '.join(gist[:2])}") from None
+    if con.execute("select count(*) from transactions").fetchone() == (0,):
+        raise ValueError(f"{path} has a header but no rows")
+
+
 def import_orders(
     csv_path: Path,
     out_dir: Path,
@@ -55,14 +97,20 @@ def import_orders(
     decimal_comma: bool = False,
 ) -> dict[str, int]:
     """Write the raw source files from the CSV; return the rows written per file."""
-    if not csv_path.exists():
+    if not csv_path.is_file():
         raise FileNotFoundError(f"no such CSV file: {csv_path}")
     con = duckdb.connect()
-    con.register("transactions", con.read_csv(str(csv_path), all_varchar=True, header=True))
+    _read_csv(con, csv_path)
     columns = [row[0] for row in con.execute("describe transactions").fetchall()]
     missing = [c for c in (customer_id, date, amount, order_id) if c is not None and c not in columns]
     if missing:
         raise ValueError(f"column(s) {missing} not in {csv_path}; it has {columns}")
+    if date_format:
+        try:
+            con.execute("select try_strptime('', ?)", [date_format]).fetchall()
+        except duckdb.Error as error:
+            # DuckDB's message ("Invalid Input Error: Failed to parse format specifier ...") without its class.
+            raise ValueError(f"--date-format {date_format!r}: {str(error).split(': ', 1)[-1]}") from None
 
     parsed = (
         f"try_strptime({_quoted(date)}, $date_format)" if date_format else f"try_cast({_quoted(date)} as timestamp)"
@@ -98,6 +146,11 @@ def import_orders(
             **({"date_format": date_format} if date_format else {}),
         },
     ).to_arrow_table()
+    if orders["order_date"].null_count == orders.num_rows:
+        # One unparseable date is a row to quarantine; all of them is the wrong format.
+        how = f"with --date-format {date_format!r}" if date_format else "as ISO 8601 (give --date-format)"
+        first = next((value for value in orders["order_ts"].to_pylist() if value), None)
+        raise ValueError(f"no {date!r} value parses {how}; the first is {first!r}")
     con.register("orders", orders)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = {"orders": orders.num_rows}
@@ -129,7 +182,7 @@ def import_orders(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = CliParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("csv", type=Path, help="the transactions CSV (with a header row)")
     parser.add_argument("--customer-id", required=True, help="column holding the customer id")
     parser.add_argument("--date", required=True, help="column holding the order date or time")

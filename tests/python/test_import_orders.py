@@ -103,6 +103,78 @@ def test_names_a_missing_column(csv_file, tmp_path, capsys):
     assert "['Customer'] not in" in capsys.readouterr().err
 
 
+HEADER = CSV.splitlines()[0]
+ARGS = ["--customer-id", "CustomerID", "--date", "InvoiceDate", "--amount", "Revenue", "--order-id", "InvoiceNo"]
+US_DATES = ["--date-format", "%m/%d/%Y %H:%M"]
+# A row with one field too many, past the rows DuckDB samples to detect the CSV's shape.
+RAGGED = "\n".join([HEADER, *["A1,17850,12/01/2010 08:26,15.30"] * 30_000, "A2,17850,12/01/2010 08:26,1,2"])
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "message"),
+    [
+        pytest.param(b"", US_DATES, "transactions.csv is empty", id="empty"),
+        pytest.param(HEADER.encode() + b"\n", US_DATES, "transactions.csv has a header but no rows", id="header-only"),
+        pytest.param(
+            CSV.replace("15.30", '"15,30 \u20ac"').encode("cp1252"),
+            US_DATES,
+            "transactions.csv is not UTF-8 text: byte 0x80 on line 2 (byte 75 of the file); save it as UTF-8",
+            id="not-utf8",
+        ),
+        pytest.param(
+            CSV.encode(),
+            ["--date-format", "%d.%m.%Y"],
+            "no 'InvoiceDate' value parses with --date-format '%d.%m.%Y'; the first is '12/01/2010 08:26'",
+            id="date-format-matches-no-row",
+        ),
+        pytest.param(
+            CSV.encode(),
+            [],
+            "no 'InvoiceDate' value parses as ISO 8601 (give --date-format); the first is '12/01/2010 08:26'",
+            id="iso-matches-no-row",
+        ),
+        pytest.param(
+            CSV.encode(),
+            ["--date-format", "%d.%Q"],
+            "--date-format '%d.%Q': Failed to parse format specifier %d.%Q: Unrecognized format for"
+            " strftime/strptime: %Q",
+            id="not-a-date-format",
+        ),
+        pytest.param(
+            RAGGED.encode(),
+            US_DATES,
+            "transactions.csv as CSV: Invalid Input Error: CSV Error on Line: 30002"
+            " Expected Number of Columns: 4 Found: 5",
+            id="ragged-row",
+        ),
+    ],
+)
+def test_refuses_unusable_input_in_one_line_and_writes_nothing(content, args, message, tmp_path, capsys):
+    path = tmp_path / "transactions.csv"
+    path.write_bytes(content)
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(path), *ARGS, *args, "--out", str(tmp_path / "raw")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.endswith(f"{message}\n")
+    assert not (tmp_path / "raw").exists()
+
+
+def test_names_the_first_byte_that_is_not_utf8_past_the_first_mebibyte(tmp_path, capsys):
+    euro = "\u20ac".encode()
+    row = b'A1,17850,2010-12-01 08:26:00,"12 ' + euro + b'"\n'
+    # The check reads 1 MiB blocks; the padded first order id puts a (valid) euro sign across the first boundary.
+    content = HEADER.encode() + b"\n" + row.replace(b"A1", b"A100000") + row * 40_000
+    assert content[(1 << 20) - 1 : (1 << 20) + 2] == euro
+    bad_line = content.count(b"\n") + 1
+    content += b"A2,17850,2010-12-01 08:26:00,caf\xe9\n" + row
+    path = tmp_path / "transactions.csv"
+    path.write_bytes(content)
+    with pytest.raises(SystemExit):
+        main([str(path), *ARGS, "--out", str(tmp_path / "raw")])
+    assert f"byte 0xe9 on line {bad_line} (byte {content.index(b'caf') + 4} of the file)" in capsys.readouterr().err
+
+
 def test_orders_alone_build_the_orders_marts(dbt, csv_file, tmp_path):
     raw = tmp_path / "raw"
     _import(csv_file, raw)
