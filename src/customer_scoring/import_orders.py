@@ -4,10 +4,11 @@
         --date InvoiceDate --amount Revenue --order-id InvoiceNo --date-format '%m/%d/%Y %H:%M'
 
 Writes `orders.parquet` to --out. A shop without a CRM or web export still gets every orders-based
-mart: where `crm_customers.parquet` is missing, one row per customer is derived from the orders
-(signup date = first order date), and where `web_events.parquet` is missing, an empty one is written.
-Rows are copied as they are: a value that does not parse stays as text, so staging quarantines it
-with its reason instead of the import dropping it.
+mart: one CRM row per customer is derived from the orders (signup date = first order date) and an
+empty `web_events.parquet` is written. --keep-crm / --keep-web keep your own `crm_customers.parquet`
+/ `web_events.parquet` in --out instead. Raw files the import would write that are already in --out
+are refused unless --replace is given. Rows are copied as they are: a value that does not parse
+stays as text, so staging quarantines it with its reason instead of the import dropping it.
 
 Amounts are written as text: the plain number (`1020.50`) when the value parses, else the value as
 written. By default `.` is the decimal mark and `,` only groups thousands (`1,020.50`, `12,345`);
@@ -30,6 +31,9 @@ from customer_scoring.generate import RAW_SCHEMAS, CliParser
 ORDERS_SCHEMA = RAW_SCHEMAS["orders"].set(
     RAW_SCHEMAS["orders"].get_field_index("amount"), pa.field("amount", pa.string())
 )
+
+# The raw files a user may bring themselves, and the option that keeps each.
+KEEP_FLAGS = {"crm_customers": "--keep-crm", "web_events": "--keep-web"}
 
 # Per decimal mark: the whole-value pattern of a number and its grouping characters. Groups must be
 # proper thousands (1 to 3 digits, then groups of 3), so `12,50` is no number with the default mark.
@@ -68,6 +72,22 @@ def _check_utf8(path: Path) -> None:
             pending = data[end:]
 
 
+def _raw_files_to_write(out_dir: Path, replace: bool, keep: dict[str, bool]) -> list[str]:
+    """The raw sources to write: every one not kept, and only over an existing file with replace."""
+    for name, flag in KEEP_FLAGS.items():
+        if keep[name] and not (out_dir / f"{name}.parquet").exists():
+            raise FileNotFoundError(f"{flag}: there is no {out_dir / name}.parquet to keep")
+    names = [name for name in RAW_SCHEMAS if not keep.get(name)]
+    # A file left from another dataset (a generated CRM) would silently reject every imported order.
+    existing = [f"{name}.parquet" for name in names if (out_dir / f"{name}.parquet").exists()]
+    if existing and not replace:
+        raise FileExistsError(
+            f"{out_dir} already holds {', '.join(existing)}: pass --replace to replace the raw files,"
+            " or --keep-crm / --keep-web to keep a CRM / web export of your own"
+        )
+    return names
+
+
 def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """Load the CSV as text columns into the table `transactions`, or refuse it in one line."""
     if path.stat().st_size == 0:
@@ -95,10 +115,14 @@ def import_orders(
     date_format: str | None = None,
     currency: str = "USD",
     decimal_comma: bool = False,
+    replace: bool = False,
+    keep_crm: bool = False,
+    keep_web: bool = False,
 ) -> dict[str, int]:
     """Write the raw source files from the CSV; return the rows written per file."""
     if not csv_path.is_file():
         raise FileNotFoundError(f"no such CSV file: {csv_path}")
+    to_write = _raw_files_to_write(out_dir, replace, {"crm_customers": keep_crm, "web_events": keep_web})
     con = duckdb.connect()
     _read_csv(con, csv_path)
     columns = [row[0] for row in con.execute("describe transactions").fetchall()]
@@ -156,7 +180,7 @@ def import_orders(
     written = {"orders": orders.num_rows}
     pq.write_table(orders.drop(["order_date"]).cast(ORDERS_SCHEMA), out_dir / "orders.parquet")
 
-    if not (out_dir / "crm_customers.parquet").exists():
+    if "crm_customers" in to_write:
         customers = con.sql(
             """
             select
@@ -175,7 +199,7 @@ def import_orders(
         ).to_arrow_table()
         pq.write_table(customers.cast(RAW_SCHEMAS["crm_customers"]), out_dir / "crm_customers.parquet")
         written["crm_customers"] = customers.num_rows
-    if not (out_dir / "web_events.parquet").exists():
+    if "web_events" in to_write:
         pq.write_table(RAW_SCHEMAS["web_events"].empty_table(), out_dir / "web_events.parquet")
         written["web_events"] = 0
     return written
@@ -197,6 +221,21 @@ def main(argv: list[str] | None = None) -> None:
         "default: '.' as the decimal mark and ',' between thousands (1,020.50)",
     )
     parser.add_argument("--out", type=Path, default=Path("data/raw"), help="raw data directory")
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace the raw files already in --out (without it, the import refuses to overwrite them)",
+    )
+    parser.add_argument(
+        "--keep-crm",
+        action="store_true",
+        help="keep your own crm_customers.parquet in --out instead of deriving one from the orders",
+    )
+    parser.add_argument(
+        "--keep-web",
+        action="store_true",
+        help="keep your own web_events.parquet in --out instead of writing an empty one",
+    )
     args = parser.parse_args(argv)
     try:
         written = import_orders(
@@ -209,8 +248,11 @@ def main(argv: list[str] | None = None) -> None:
             date_format=args.date_format,
             currency=args.currency,
             decimal_comma=args.decimal_comma,
+            replace=args.replace,
+            keep_crm=args.keep_crm,
+            keep_web=args.keep_web,
         )
-    except (FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, FileExistsError, ValueError) as error:
         parser.error(str(error))
     print(f"wrote {written} to {args.out}")
 

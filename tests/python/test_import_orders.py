@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from customer_scoring.generate import RAW_SCHEMAS, GeneratorConfig, generate
 from customer_scoring.import_orders import import_orders, main
 
 CSV = """InvoiceNo,CustomerID,InvoiceDate,Revenue
@@ -89,14 +90,6 @@ def test_amounts_parse_by_one_rule_and_otherwise_stay_as_written(decimal_comma, 
     assert amounts == expected
 
 
-def test_keeps_an_existing_crm_export(csv_file, tmp_path):
-    _import(csv_file, tmp_path / "raw")
-    crm = tmp_path / "raw" / "crm_customers.parquet"
-    before = crm.read_bytes()
-    assert _import(csv_file, tmp_path / "raw") == {"orders": 7}
-    assert crm.read_bytes() == before
-
-
 def test_names_a_missing_column(csv_file, tmp_path, capsys):
     with pytest.raises(SystemExit):
         main([str(csv_file), "--customer-id", "Customer", "--date", "InvoiceDate", "--amount", "Revenue"])
@@ -173,6 +166,66 @@ def test_names_the_first_byte_that_is_not_utf8_past_the_first_mebibyte(tmp_path,
     with pytest.raises(SystemExit):
         main([str(path), *ARGS, "--out", str(tmp_path / "raw")])
     assert f"byte 0xe9 on line {bad_line} (byte {content.index(b'caf') + 4} of the file)" in capsys.readouterr().err
+
+
+@pytest.fixture
+def generated(tmp_path):
+    """An --out directory holding an earlier generated dataset, as `make build` leaves data/raw."""
+    out = tmp_path / "raw"
+    generate(GeneratorConfig(customers=20, seed=1), out, tmp_path / "truth")
+    return out
+
+
+def _import_into(csv_file, out, *flags):
+    main([str(csv_file), *ARGS, *US_DATES, "--out", str(out), *flags])
+
+
+def _rows(out):
+    return {path.stem: pq.read_metadata(path).num_rows for path in out.iterdir()}
+
+
+@pytest.mark.parametrize("name", list(RAW_SCHEMAS))
+def test_refuses_raw_files_already_in_out(name, csv_file, generated, capsys):
+    for other in set(RAW_SCHEMAS) - {name}:
+        (generated / f"{other}.parquet").unlink()
+    before = (generated / f"{name}.parquet").read_bytes()
+    with pytest.raises(SystemExit) as exit_info:
+        _import_into(csv_file, generated)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{generated} already holds {name}.parquet: pass --replace" in err
+    assert [path.name for path in generated.iterdir()] == [f"{name}.parquet"]
+    assert (generated / f"{name}.parquet").read_bytes() == before
+
+
+def test_replace_writes_every_raw_file_anew(csv_file, generated):
+    _import_into(csv_file, generated, "--replace")
+    assert _rows(generated) == {"orders": 7, "crm_customers": 3, "web_events": 0}
+
+
+@pytest.mark.parametrize("beside_old_files", [False, True], ids=["alone", "beside-old-files"])
+@pytest.mark.parametrize(("flag", "kept"), [("--keep-crm", "crm_customers"), ("--keep-web", "web_events")])
+def test_keeps_an_export_of_your_own(flag, kept, beside_old_files, csv_file, generated):
+    # Your own export alone in --out needs only the keep option; beside older raw files, --replace too.
+    if not beside_old_files:
+        for other in set(RAW_SCHEMAS) - {kept}:
+            (generated / f"{other}.parquet").unlink()
+    own = (generated / f"{kept}.parquet").read_bytes()
+    _import_into(csv_file, generated, flag, *(["--replace"] if beside_old_files else []))
+    assert (generated / f"{kept}.parquet").read_bytes() == own
+    imported = {"orders": 7, "crm_customers": 3, "web_events": 0}
+    del imported[kept]
+    assert {name: n for name, n in _rows(generated).items() if name != kept} == imported
+
+
+@pytest.mark.parametrize(("flag", "name"), [("--keep-crm", "crm_customers"), ("--keep-web", "web_events")])
+def test_keeping_needs_the_file(flag, name, csv_file, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        _import_into(csv_file, tmp_path / "raw", flag)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.endswith(f"{flag}: there is no {tmp_path / 'raw' / name}.parquet to keep\n")
+    assert not (tmp_path / "raw").exists()
 
 
 def test_orders_alone_build_the_orders_marts(dbt, csv_file, tmp_path):
