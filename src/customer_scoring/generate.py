@@ -19,7 +19,9 @@ import argparse
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass
+from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import pyarrow as pa
@@ -111,6 +113,7 @@ BAD_ROW_REASONS = {
         "missing_customer_id",
         "duplicate_order_id",
         "missing_amount",
+        "invalid_amount",
         "negative_amount",
         "invalid_order_ts",
         "future_order_ts",
@@ -350,6 +353,9 @@ def _inject_bad_rows(cfg: GeneratorConfig, chunk: _Chunk, chunk_index: int, rng)
             rows = _with_column(rows, "customer_id", [None] * rows.num_rows)
         elif reason == "missing_amount":
             rows = _with_column(rows, "amount", [None] * rows.num_rows)
+        elif reason == "invalid_amount":
+            # Present but no decimal(18, 2): what a broken export or a unit bug writes into a double.
+            rows = _with_column(rows, "amount", rng.choice([np.nan, np.inf, -np.inf, 1e30], rows.num_rows))
         elif reason == "negative_amount":
             rows = _with_column(rows, "amount", -rng.uniform(1, 100, rows.num_rows).round(2))
         elif reason == "invalid_order_ts":
@@ -440,16 +446,35 @@ def generate(cfg: GeneratorConfig, out_dir: Path, truth_dir: Path) -> dict:
     return manifest
 
 
+class CliParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr (no usage block), exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _iso_date(text: str) -> str:
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a calendar date (YYYY-MM-DD): {text!r}") from None
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = CliParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=GeneratorConfig.customers)
-    parser.add_argument("--seed", type=int, default=GeneratorConfig.seed)
-    parser.add_argument("--end-date", default=GeneratorConfig.end_date, help="last day of observed data")
+    parser.add_argument("--seed", type=int, default=GeneratorConfig.seed, help="random seed (0 or more)")
+    parser.add_argument(
+        "--end-date", type=_iso_date, default=GeneratorConfig.end_date, help="last day of observed data (YYYY-MM-DD)"
+    )
     parser.add_argument("--out", type=Path, default=Path("data/raw"), help="directory for the raw parquet files")
     parser.add_argument("--truth", type=Path, default=Path("data/truth"), help="directory for the ground truth")
     args = parser.parse_args(argv)
     if args.customers < 1:
         parser.error("--customers must be at least 1")
+    if args.seed < 0:
+        # numpy's generators take only non-negative seeds.
+        parser.error("--seed must be at least 0")
     cfg = GeneratorConfig(customers=args.customers, seed=args.seed, end_date=args.end_date)
     manifest = generate(cfg, args.out, args.truth)
     print(f"wrote {manifest['raw_rows']} to {args.out}, truth to {args.truth}")

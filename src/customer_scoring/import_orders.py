@@ -4,10 +4,16 @@
         --date InvoiceDate --amount Revenue --order-id InvoiceNo --date-format '%m/%d/%Y %H:%M'
 
 Writes `orders.parquet` to --out. A shop without a CRM or web export still gets every orders-based
-mart: where `crm_customers.parquet` is missing, one row per customer is derived from the orders
-(signup date = first order date), and where `web_events.parquet` is missing, an empty one is written.
-Rows are copied as they are: a value that does not parse stays as text, so staging quarantines it
-with its reason instead of the import dropping it.
+mart: one CRM row per customer is derived from the orders (signup date = first order date) and an
+empty `web_events.parquet` is written. --keep-crm / --keep-web keep your own `crm_customers.parquet`
+/ `web_events.parquet` in --out instead. Raw files the import would write that are already in --out
+are refused unless --replace is given. Rows are copied as they are: a value that does not parse
+stays as text, so staging quarantines it with its reason instead of the import dropping it.
+
+Amounts are written as text: the plain number (`1020.50`) when the value parses, else the value as
+written. By default `.` is the decimal mark and `,` only groups thousands (`1,020.50`, `12,345`);
+with --decimal-comma, `,` is the decimal mark and `.` or a space groups thousands (`1.020,50`).
+Anything else (`12,50` by default, `$12.00`, `abc`) is left for staging to quarantine.
 """
 
 from __future__ import annotations
@@ -16,13 +22,87 @@ import argparse
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 
-from customer_scoring.generate import RAW_SCHEMAS
+from customer_scoring.generate import RAW_SCHEMAS, CliParser
+
+# The import keeps amounts as text, so a value that does not parse reaches staging as written.
+ORDERS_SCHEMA = RAW_SCHEMAS["orders"].set(
+    RAW_SCHEMAS["orders"].get_field_index("amount"), pa.field("amount", pa.string())
+)
+
+# The raw files a user may bring themselves, and the option that keeps each.
+KEEP_FLAGS = {"crm_customers": "--keep-crm", "web_events": "--keep-web"}
+
+# Per decimal mark: the whole-value pattern of a number and its grouping characters. Groups must be
+# proper thousands (1 to 3 digits, then groups of 3), so `12,50` is no number with the default mark.
+NUMBER_FORMATS = {
+    ".": (r"-?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?", "[,]"),
+    ",": (r"-?(\d{1,3}(\.\d{3})+|\d{1,3}( \d{3})+|\d+)(,\d+)?", "[. ]"),
+}
 
 
 def _quoted(column: str) -> str:
     return '"' + column.replace('"', '""') + '"'
+
+
+def _check_utf8(path: Path) -> None:
+    """Refuse a file that is not UTF-8, naming its first bad byte and that byte's line."""
+    line, offset, pending = 1, 0, b""
+    with path.open("rb") as file:
+        while True:
+            block = file.read(1 << 20)
+            data = pending + block
+            # Decode whole lines (a newline byte is never part of a UTF-8 character), so that no
+            # character is split between blocks; the last block decodes whatever is left.
+            end = data.rfind(b"\n") + 1 if block else len(data)
+            try:
+                data[:end].decode("utf-8")
+            except UnicodeDecodeError as error:
+                bad_line = line + data.count(b"\n", 0, error.start)
+                raise ValueError(
+                    f"{path} is not UTF-8 text: byte 0x{data[error.start]:02x} on line {bad_line}"
+                    f" (byte {offset + error.start + 1} of the file); save it as UTF-8"
+                ) from None
+            if not block:
+                return
+            line += data.count(b"\n", 0, end)
+            offset += end
+            pending = data[end:]
+
+
+def _raw_files_to_write(out_dir: Path, replace: bool, keep: dict[str, bool]) -> list[str]:
+    """The raw sources to write: every one not kept, and only over an existing file with replace."""
+    for name, flag in KEEP_FLAGS.items():
+        if keep[name] and not (out_dir / f"{name}.parquet").exists():
+            raise FileNotFoundError(f"{flag}: there is no {out_dir / name}.parquet to keep")
+    names = [name for name in RAW_SCHEMAS if not keep.get(name)]
+    # A file left from another dataset (a generated CRM) would silently reject every imported order.
+    existing = [f"{name}.parquet" for name in names if (out_dir / f"{name}.parquet").exists()]
+    if existing and not replace:
+        raise FileExistsError(
+            f"{out_dir} already holds {', '.join(existing)}: pass --replace to replace the raw files,"
+            " or --keep-crm / --keep-web to keep a CRM / web export of your own"
+        )
+    return names
+
+
+def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Load the CSV as text columns into the table `transactions`, or refuse it in one line."""
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path} is empty")
+    _check_utf8(path)
+    try:
+        con.execute(
+            "create table transactions as select * from read_csv(?, all_varchar = true, header = true)", [str(path)]
+        )
+    except duckdb.Error as error:
+        # DuckDB's message runs over many lines (the offending line, possible fixes): keep its gist.
+        gist = [text for text in str(error).splitlines() if text and not text.startswith("Original Line")]
+        raise ValueError(f"cannot read {path} as CSV: {' '.join(gist[:2])}") from None
+    if con.execute("select count(*) from transactions").fetchone() == (0,):
+        raise ValueError(f"{path} has a header but no rows")
 
 
 def import_orders(
@@ -34,21 +114,35 @@ def import_orders(
     order_id: str | None = None,
     date_format: str | None = None,
     currency: str = "USD",
+    decimal_comma: bool = False,
+    replace: bool = False,
+    keep_crm: bool = False,
+    keep_web: bool = False,
 ) -> dict[str, int]:
     """Write the raw source files from the CSV; return the rows written per file."""
-    if not csv_path.exists():
+    if not csv_path.is_file():
         raise FileNotFoundError(f"no such CSV file: {csv_path}")
+    to_write = _raw_files_to_write(out_dir, replace, {"crm_customers": keep_crm, "web_events": keep_web})
     con = duckdb.connect()
-    con.register("transactions", con.read_csv(str(csv_path), all_varchar=True, header=True))
+    _read_csv(con, csv_path)
     columns = [row[0] for row in con.execute("describe transactions").fetchall()]
     missing = [c for c in (customer_id, date, amount, order_id) if c is not None and c not in columns]
     if missing:
         raise ValueError(f"column(s) {missing} not in {csv_path}; it has {columns}")
+    if date_format:
+        try:
+            con.execute("select try_strptime('', ?)", [date_format]).fetchall()
+        except duckdb.Error as error:
+            # DuckDB's message ("Invalid Input Error: Failed to parse format specifier ...") without its class.
+            raise ValueError(f"--date-format {date_format!r}: {str(error).split(': ', 1)[-1]}") from None
 
     parsed = (
         f"try_strptime({_quoted(date)}, $date_format)" if date_format else f"try_cast({_quoted(date)} as timestamp)"
     )
     order_key = f"trim({_quoted(order_id)})" if order_id else "'row-' || cast(row_number() over () as varchar)"
+    amount_text = rf"regexp_replace({_quoted(amount)}, '^\s+|\s+$', '', 'g')"
+    decimal_mark = "," if decimal_comma else "."
+    number, grouping = NUMBER_FORMATS[decimal_mark]
     orders = con.sql(
         f"""
         select
@@ -56,20 +150,37 @@ def import_orders(
             trim({_quoted(customer_id)}) as customer_id,
             -- ISO text when it parses, else the original text for staging to quarantine
             coalesce(strftime({parsed}, '%Y-%m-%d %H:%M:%S'), {_quoted(date)}) as order_ts,
-            try_cast(replace(trim({_quoted(amount)}), ',', '') as double) as amount,
+            -- The plain number when it parses, else the text as written (a blank cell is missing)
+            case
+                when {amount_text} = '' then null
+                when regexp_full_match({amount_text}, $number)
+                    then replace(regexp_replace({amount_text}, $grouping, '', 'g'), $decimal_mark, '.')
+                else {_quoted(amount)}
+            end as amount,
             $currency as currency,
             'completed' as status,
             cast({parsed} as date) as order_date
         from transactions
         """,
-        params={"currency": currency, **({"date_format": date_format} if date_format else {})},
+        params={
+            "currency": currency,
+            "number": number,
+            "grouping": grouping,
+            "decimal_mark": decimal_mark,
+            **({"date_format": date_format} if date_format else {}),
+        },
     ).to_arrow_table()
+    if orders["order_date"].null_count == orders.num_rows:
+        # One unparseable date is a row to quarantine; all of them is the wrong format.
+        how = f"with --date-format {date_format!r}" if date_format else "as ISO 8601 (give --date-format)"
+        first = next((value for value in orders["order_ts"].to_pylist() if value), None)
+        raise ValueError(f"no {date!r} value parses {how}; the first is {first!r}")
     con.register("orders", orders)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = {"orders": orders.num_rows}
-    pq.write_table(orders.drop(["order_date"]).cast(RAW_SCHEMAS["orders"]), out_dir / "orders.parquet")
+    pq.write_table(orders.drop(["order_date"]).cast(ORDERS_SCHEMA), out_dir / "orders.parquet")
 
-    if not (out_dir / "crm_customers.parquet").exists():
+    if "crm_customers" in to_write:
         customers = con.sql(
             """
             select
@@ -88,14 +199,14 @@ def import_orders(
         ).to_arrow_table()
         pq.write_table(customers.cast(RAW_SCHEMAS["crm_customers"]), out_dir / "crm_customers.parquet")
         written["crm_customers"] = customers.num_rows
-    if not (out_dir / "web_events.parquet").exists():
+    if "web_events" in to_write:
         pq.write_table(RAW_SCHEMAS["web_events"].empty_table(), out_dir / "web_events.parquet")
         written["web_events"] = 0
     return written
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = CliParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("csv", type=Path, help="the transactions CSV (with a header row)")
     parser.add_argument("--customer-id", required=True, help="column holding the customer id")
     parser.add_argument("--date", required=True, help="column holding the order date or time")
@@ -103,13 +214,45 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--order-id", help="column holding the order id (default: the row number)")
     parser.add_argument("--date-format", help="strptime format of the date column (default: ISO 8601)")
     parser.add_argument("--currency", default="USD", help="currency code of the amounts")
+    parser.add_argument(
+        "--decimal-comma",
+        action="store_true",
+        help="amounts use ',' as the decimal mark and '.' or a space between thousands (1.020,50); "
+        "default: '.' as the decimal mark and ',' between thousands (1,020.50)",
+    )
     parser.add_argument("--out", type=Path, default=Path("data/raw"), help="raw data directory")
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace the raw files already in --out (without it, the import refuses to overwrite them)",
+    )
+    parser.add_argument(
+        "--keep-crm",
+        action="store_true",
+        help="keep your own crm_customers.parquet in --out instead of deriving one from the orders",
+    )
+    parser.add_argument(
+        "--keep-web",
+        action="store_true",
+        help="keep your own web_events.parquet in --out instead of writing an empty one",
+    )
     args = parser.parse_args(argv)
     try:
         written = import_orders(
-            args.csv, args.out, args.customer_id, args.date, args.amount, args.order_id, args.date_format, args.currency
+            args.csv,
+            args.out,
+            customer_id=args.customer_id,
+            date=args.date,
+            amount=args.amount,
+            order_id=args.order_id,
+            date_format=args.date_format,
+            currency=args.currency,
+            decimal_comma=args.decimal_comma,
+            replace=args.replace,
+            keep_crm=args.keep_crm,
+            keep_web=args.keep_web,
         )
-    except (FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, FileExistsError, ValueError) as error:
         parser.error(str(error))
     print(f"wrote {written} to {args.out}")
 

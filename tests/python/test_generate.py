@@ -11,7 +11,7 @@ import pytest
 from lifetimes import BetaGeoFitter, GammaGammaFitter
 from scipy import stats
 
-from customer_scoring.generate import BAD_ROW_REASONS, GeneratorConfig, generate
+from customer_scoring.generate import BAD_ROW_REASONS, GeneratorConfig, generate, main
 
 
 @pytest.fixture(scope="module")
@@ -127,8 +127,11 @@ def test_bad_rows_are_what_the_manifest_says(dataset):
 
     assert count("orders", "order_id is null") == bad["orders"]["missing_order_id"]
     assert count("orders", "customer_id is null") == bad["orders"]["missing_customer_id"]
+    # Amounts as staging reads them: a number that fits decimal(18, 2), else invalid.
+    amount = "try_cast(cast(amount as varchar) as decimal(18, 2))"
     assert count("orders", "amount is null") == bad["orders"]["missing_amount"]
-    assert count("orders", "amount < 0") == bad["orders"]["negative_amount"]
+    assert count("orders", f"amount is not null and {amount} is null") == bad["orders"]["invalid_amount"]
+    assert count("orders", f"{amount} < 0") == bad["orders"]["negative_amount"]
     assert count("orders", "try_cast(order_ts as timestamp) is null") == bad["orders"]["invalid_order_ts"]
     assert count("orders", "try_cast(order_ts as timestamp) > now()") == bad["orders"]["future_order_ts"]
     assert repeats("orders", "order_id") == bad["orders"]["duplicate_order_id"]
@@ -147,6 +150,11 @@ def test_bad_rows_are_what_the_manifest_says(dataset):
         count("web_events", "event_type not in ('page_view', 'feature_click')")
         == bad["web_events"]["unknown_event_type"]
     )
+    invalid_kinds = duckdb.sql(
+        f"select distinct cast(amount as varchar) from read_parquet('{raw / 'orders'}.parquet')"
+        f" where amount is not null and {amount} is null"
+    ).fetchall()
+    assert sorted(kind for (kind,) in invalid_kinds) == ["-inf", "1e+30", "inf", "nan"]
     raw_rows = {name: count(name, "true") for name in manifest["raw_rows"]}
     assert raw_rows == manifest["raw_rows"]
 
@@ -159,12 +167,23 @@ def test_truth_stays_out_of_the_raw_directory(dataset):
     ]
 
 
-def test_rejects_a_non_positive_customer_count(capsys):
-    from customer_scoring.generate import main
-
-    with pytest.raises(SystemExit):
-        main(["--customers", "0"])
-    assert "--customers must be at least 1" in capsys.readouterr().err
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--customers", "0"], "--customers must be at least 1"),
+        (["--seed", "-1"], "--seed must be at least 0"),
+        (["--end-date", "2025-02-30"], "argument --end-date: not a calendar date (YYYY-MM-DD): '2025-02-30'"),
+        (["--end-date", "garbage"], "argument --end-date: not a calendar date (YYYY-MM-DD): 'garbage'"),
+    ],
+    ids=["customers", "negative-seed", "impossible-date", "garbage-date"],
+)
+def test_refuses_bad_arguments_in_one_line_and_writes_nothing(args, message, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([*args, "--out", str(tmp_path / "raw"), "--truth", str(tmp_path / "truth")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.endswith(f"error: {message}\n")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_bad_row_share_scales_with_rows(dataset):

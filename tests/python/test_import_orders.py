@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
+from customer_scoring.generate import RAW_SCHEMAS, GeneratorConfig, generate
 from customer_scoring.import_orders import import_orders, main
 
 CSV = """InvoiceNo,CustomerID,InvoiceDate,Revenue
@@ -36,26 +41,191 @@ def test_maps_columns_and_keeps_unparseable_values_for_quarantine(csv_file, tmp_
     written = _import(csv_file, tmp_path / "raw")
     assert written == {"orders": 7, "crm_customers": 3, "web_events": 0}
     orders = duckdb.sql(f"select * from read_parquet('{tmp_path / 'raw' / 'orders.parquet'}') order by all").fetchall()
-    assert ("A2", "17850", "2010-12-03 09:00:00", 1020.5, "USD", "completed") in orders
-    assert ("A6", "12583", "not a date", 10.0, "USD", "completed") in orders
+    assert ("A2", "17850", "2010-12-03 09:00:00", "1020.50", "USD", "completed") in orders
+    assert ("A6", "12583", "not a date", "10", "USD", "completed") in orders
+    assert pq.read_schema(tmp_path / "raw" / "orders.parquet").field("amount").type == pa.string()
     signups = duckdb.sql(
         f"select customer_id, signup_date from read_parquet('{tmp_path / 'raw' / 'crm_customers.parquet'}') order by 1"
     ).fetchall()
     assert signups == [("12583", "2010-12-04"), ("13047", "2010-12-01"), ("17850", "2010-12-01")]
 
 
-def test_keeps_an_existing_crm_export(csv_file, tmp_path):
-    _import(csv_file, tmp_path / "raw")
-    crm = tmp_path / "raw" / "crm_customers.parquet"
-    before = crm.read_bytes()
-    assert _import(csv_file, tmp_path / "raw") == {"orders": 7}
-    assert crm.read_bytes() == before
+# An amount as written, then the text the import writes with '.' and with ',' as the decimal mark:
+# the plain number where it parses, else the value exactly as written, for staging to quarantine.
+AMOUNTS = [
+    ("15.30", "15.30", "15.30"),
+    ("1,020.50", "1020.50", "1,020.50"),
+    ("12,345", "12345", "12.345"),
+    ("12,50", "12,50", "12.50"),
+    ("1.020,50", "1.020,50", "1020.50"),
+    ("1 020,50", "1 020,50", "1020.50"),
+    ("1.020", "1.020", "1020"),
+    ("-5", "-5", "-5"),
+    ("  7.25 ", "7.25", "  7.25 "),
+    (" -3,5\t", " -3,5\t", "-3.5"),
+    ("$12.00", "$12.00", "$12.00"),
+    ("abc", "abc", "abc"),
+    ("1,2345.00", "1,2345.00", "1,2345.00"),
+    ("1.020 300,5", "1.020 300,5", "1.020 300,5"),
+    ("", None, None),
+    ("   ", None, None),
+]
+
+
+@pytest.mark.parametrize("decimal_comma", [False, True], ids=["decimal-point", "decimal-comma"])
+def test_amounts_parse_by_one_rule_and_otherwise_stay_as_written(decimal_comma, tmp_path):
+    path = tmp_path / "amounts.csv"
+    with path.open("w", newline="") as file:
+        writer = csv.writer(file, quoting=csv.QUOTE_ALL)
+        writer.writerow(["id", "customer", "day", "amount"])
+        writer.writerows([f"A{i}", "c1", "2024-01-01", written] for i, (written, _, _) in enumerate(AMOUNTS))
+    import_orders(
+        path, tmp_path / "raw", customer_id="customer", date="day", amount="amount", order_id="id",
+        decimal_comma=decimal_comma,
+    )  # fmt: skip
+    amounts = dict(
+        duckdb.sql(f"select order_id, amount from read_parquet('{tmp_path / 'raw' / 'orders.parquet'}')").fetchall()
+    )
+    expected = {f"A{i}": by_mark[decimal_comma] for i, (_, *by_mark) in enumerate(AMOUNTS)}
+    assert amounts == expected
 
 
 def test_names_a_missing_column(csv_file, tmp_path, capsys):
     with pytest.raises(SystemExit):
         main([str(csv_file), "--customer-id", "Customer", "--date", "InvoiceDate", "--amount", "Revenue"])
     assert "['Customer'] not in" in capsys.readouterr().err
+
+
+HEADER = CSV.splitlines()[0]
+ARGS = ["--customer-id", "CustomerID", "--date", "InvoiceDate", "--amount", "Revenue", "--order-id", "InvoiceNo"]
+US_DATES = ["--date-format", "%m/%d/%Y %H:%M"]
+# A row with one field too many, past the rows DuckDB samples to detect the CSV's shape.
+RAGGED = "\n".join([HEADER, *["A1,17850,12/01/2010 08:26,15.30"] * 30_000, "A2,17850,12/01/2010 08:26,1,2"])
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "message"),
+    [
+        pytest.param(b"", US_DATES, "transactions.csv is empty", id="empty"),
+        pytest.param(HEADER.encode() + b"\n", US_DATES, "transactions.csv has a header but no rows", id="header-only"),
+        pytest.param(
+            CSV.replace("15.30", '"15,30 \u20ac"').encode("cp1252"),
+            US_DATES,
+            "transactions.csv is not UTF-8 text: byte 0x80 on line 2 (byte 75 of the file); save it as UTF-8",
+            id="not-utf8",
+        ),
+        pytest.param(
+            CSV.encode(),
+            ["--date-format", "%d.%m.%Y"],
+            "no 'InvoiceDate' value parses with --date-format '%d.%m.%Y'; the first is '12/01/2010 08:26'",
+            id="date-format-matches-no-row",
+        ),
+        pytest.param(
+            CSV.encode(),
+            [],
+            "no 'InvoiceDate' value parses as ISO 8601 (give --date-format); the first is '12/01/2010 08:26'",
+            id="iso-matches-no-row",
+        ),
+        pytest.param(
+            CSV.encode(),
+            ["--date-format", "%d.%Q"],
+            "--date-format '%d.%Q': Failed to parse format specifier %d.%Q: Unrecognized format for"
+            " strftime/strptime: %Q",
+            id="not-a-date-format",
+        ),
+        pytest.param(
+            RAGGED.encode(),
+            US_DATES,
+            "transactions.csv as CSV: Invalid Input Error: CSV Error on Line: 30002"
+            " Expected Number of Columns: 4 Found: 5",
+            id="ragged-row",
+        ),
+    ],
+)
+def test_refuses_unusable_input_in_one_line_and_writes_nothing(content, args, message, tmp_path, capsys):
+    path = tmp_path / "transactions.csv"
+    path.write_bytes(content)
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(path), *ARGS, *args, "--out", str(tmp_path / "raw")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.endswith(f"{message}\n")
+    assert not (tmp_path / "raw").exists()
+
+
+def test_names_the_first_byte_that_is_not_utf8_past_the_first_mebibyte(tmp_path, capsys):
+    euro = "\u20ac".encode()
+    row = b'A1,17850,2010-12-01 08:26:00,"12 ' + euro + b'"\n'
+    # The check reads 1 MiB blocks; the padded first order id puts a (valid) euro sign across the first boundary.
+    content = HEADER.encode() + b"\n" + row.replace(b"A1", b"A100000") + row * 40_000
+    assert content[(1 << 20) - 1 : (1 << 20) + 2] == euro
+    bad_line = content.count(b"\n") + 1
+    content += b"A2,17850,2010-12-01 08:26:00,caf\xe9\n" + row
+    path = tmp_path / "transactions.csv"
+    path.write_bytes(content)
+    with pytest.raises(SystemExit):
+        main([str(path), *ARGS, "--out", str(tmp_path / "raw")])
+    assert f"byte 0xe9 on line {bad_line} (byte {content.index(b'caf') + 4} of the file)" in capsys.readouterr().err
+
+
+@pytest.fixture
+def generated(tmp_path):
+    """An --out directory holding an earlier generated dataset, as `make build` leaves data/raw."""
+    out = tmp_path / "raw"
+    generate(GeneratorConfig(customers=20, seed=1), out, tmp_path / "truth")
+    return out
+
+
+def _import_into(csv_file, out, *flags):
+    main([str(csv_file), *ARGS, *US_DATES, "--out", str(out), *flags])
+
+
+def _rows(out):
+    return {path.stem: pq.read_metadata(path).num_rows for path in out.iterdir()}
+
+
+@pytest.mark.parametrize("name", list(RAW_SCHEMAS))
+def test_refuses_raw_files_already_in_out(name, csv_file, generated, capsys):
+    for other in set(RAW_SCHEMAS) - {name}:
+        (generated / f"{other}.parquet").unlink()
+    before = (generated / f"{name}.parquet").read_bytes()
+    with pytest.raises(SystemExit) as exit_info:
+        _import_into(csv_file, generated)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{generated} already holds {name}.parquet: pass --replace" in err
+    assert [path.name for path in generated.iterdir()] == [f"{name}.parquet"]
+    assert (generated / f"{name}.parquet").read_bytes() == before
+
+
+def test_replace_writes_every_raw_file_anew(csv_file, generated):
+    _import_into(csv_file, generated, "--replace")
+    assert _rows(generated) == {"orders": 7, "crm_customers": 3, "web_events": 0}
+
+
+@pytest.mark.parametrize("beside_old_files", [False, True], ids=["alone", "beside-old-files"])
+@pytest.mark.parametrize(("flag", "kept"), [("--keep-crm", "crm_customers"), ("--keep-web", "web_events")])
+def test_keeps_an_export_of_your_own(flag, kept, beside_old_files, csv_file, generated):
+    # Your own export alone in --out needs only the keep option; beside older raw files, --replace too.
+    if not beside_old_files:
+        for other in set(RAW_SCHEMAS) - {kept}:
+            (generated / f"{other}.parquet").unlink()
+    own = (generated / f"{kept}.parquet").read_bytes()
+    _import_into(csv_file, generated, flag, *(["--replace"] if beside_old_files else []))
+    assert (generated / f"{kept}.parquet").read_bytes() == own
+    imported = {"orders": 7, "crm_customers": 3, "web_events": 0}
+    del imported[kept]
+    assert {name: n for name, n in _rows(generated).items() if name != kept} == imported
+
+
+@pytest.mark.parametrize(("flag", "name"), [("--keep-crm", "crm_customers"), ("--keep-web", "web_events")])
+def test_keeping_needs_the_file(flag, name, csv_file, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        _import_into(csv_file, tmp_path / "raw", flag)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.endswith(f"{flag}: there is no {tmp_path / 'raw' / name}.parquet to keep\n")
+    assert not (tmp_path / "raw").exists()
 
 
 def test_orders_alone_build_the_orders_marts(dbt, csv_file, tmp_path):
