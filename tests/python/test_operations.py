@@ -101,8 +101,8 @@ def daily_runs(dataset, tmp_path_factory) -> dict:
             day_one_bins = con.execute(
                 "select * from int_model_monitoring_bins where as_of_date = '2025-11-30' order by bin_number"
             ).df()
-        # Too little history for the fitted models: the build fails and must not be published.
-        failed = publish(dataset["raw"], build, published, "--vars", "{as_of_date: '2023-01-31'}")
+        # A model whose SQL fails (a var that is no number): the build fails and must not be published.
+        failed = publish(dataset["raw"], build, published, "--vars", "{session_timeout_minutes: thirty}")
     finally:
         stop.touch()
         reader.wait(timeout=120)

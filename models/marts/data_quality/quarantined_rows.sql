@@ -19,6 +19,7 @@ rejected_customers as (
         raw_customer_id as record_id,
         customer_id,
         raw_signup_date as raw_timestamp,
+        cast(null as {{ dbt.type_string() }}) as raw_amount,
         rejection_reason
     from customers
     where rejection_reason is not null
@@ -30,6 +31,7 @@ rejected_orders as (
         raw_order_id as record_id,
         customer_id,
         raw_order_ts as raw_timestamp,
+        raw_amount,
         rejection_reason
     from orders
     where rejection_reason is not null
@@ -41,6 +43,7 @@ rejected_events as (
         raw_event_id as record_id,
         customer_id,
         raw_event_ts as raw_timestamp,
+        cast(null as {{ dbt.type_string() }}) as raw_amount,
         rejection_reason
     from events
     where rejection_reason is not null

@@ -1,7 +1,8 @@
 -- Every raw order row, typed, with the first reason it fails validation (null when it passes).
 -- Incremental: a run validates only the raw rows not loaded before (raw_row_key), together with the
 -- loaded rows that share an order id with them, so duplicates rank exactly as in a full refresh.
--- The raw file is append-only; a row is checked against the CRM and the clock when it loads.
+-- The raw file is append-only; a row is checked against the CRM and the clock when it loads, and a row
+-- quarantined as unknown_customer is checked again once that customer arrives in the CRM.
 {{ config(materialized='incremental', unique_key='raw_row_key', on_schema_change='fail') }}
 with
 
@@ -16,17 +17,22 @@ keyed as (
     from source
 ),
 
+customers as (
+    select * from {{ ref('stg_crm__customers') }}
+),
+
 new_rows as (
     select keyed.*
     from keyed
     {%- if is_incremental() %}
         left join {{ this }} as loaded on keyed.raw_row_key = loaded.raw_row_key
-    where loaded.raw_row_key is null
+    where
+        loaded.raw_row_key is null
+        or (
+            loaded.rejection_reason = 'unknown_customer'
+            and loaded.customer_id in (select customers.customer_id from customers)
+        )
     {%- endif %}
-),
-
-customers as (
-    select * from {{ ref('stg_crm__customers') }}
 ),
 
 typed as (
@@ -37,7 +43,13 @@ typed as (
         nullif(trim(customer_id), '') as customer_id,
         order_ts as raw_order_ts,
         {{ dbt.safe_cast('order_ts', api.Column.translate_type('timestamp')) }} as ordered_at,
-        cast(amount as decimal(18, 2)) as amount,
+        cast(amount as {{ dbt.type_string() }}) as raw_amount,
+        -- A plain decimal number only (the import writes amounts as text; a generated file as numbers):
+        -- NaN, infinity, exponents and anything too large for the column are invalid_amount, not a crash.
+        case
+            when regexp_full_match(trim(cast(amount as {{ dbt.type_string() }})), '-?[0-9]+(\.[0-9]+)?')
+                then {{ dbt.safe_cast('trim(cast(amount as ' ~ dbt.type_string() ~ '))', 'decimal(18, 2)') }}
+        end as amount,
         upper(trim(currency)) as currency,
         lower(trim(status)) as status
     from new_rows
@@ -51,7 +63,8 @@ checked as (
             when typed.customer_id is null then 'missing_customer_id'
             when typed.ordered_at is null then 'invalid_order_ts'
             when typed.ordered_at > {{ dbt.current_timestamp() }} then 'future_order_ts'
-            when typed.amount is null then 'missing_amount'
+            when typed.raw_amount is null then 'missing_amount'
+            when typed.amount is null then 'invalid_amount'
             when typed.amount < 0 then 'negative_amount'
             when typed.status not in ('completed', 'cancelled', 'refunded') or typed.status is null
                 then 'invalid_status'
@@ -73,12 +86,15 @@ reloaded as (
         loaded.customer_id,
         loaded.raw_order_ts,
         loaded.ordered_at,
+        loaded.raw_amount,
         loaded.amount,
         loaded.currency,
         loaded.status,
         nullif(loaded.rejection_reason, 'duplicate_order_id') as row_check
     from {{ this }} as loaded
-    where loaded.order_id in (select checked.order_id from checked)
+    where
+        loaded.order_id in (select checked.order_id from checked)
+        and loaded.raw_row_key not in (select checked.raw_row_key from checked)
 ),
 {%- endif %}
 
@@ -109,6 +125,7 @@ final as (
         customer_id,
         raw_order_ts,
         ordered_at,
+        raw_amount,
         amount,
         currency,
         status,

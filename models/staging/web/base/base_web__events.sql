@@ -1,7 +1,8 @@
 -- Every raw web event, typed, with the first reason it fails validation (null when it passes).
 -- Incremental: a run validates only the raw rows not loaded before (raw_row_key), together with the
 -- loaded rows that share an event id with them, so duplicates rank exactly as in a full refresh.
--- The raw file is append-only; a row is checked against the CRM and the clock when it loads.
+-- The raw file is append-only; a row is checked against the CRM and the clock when it loads, and a row
+-- quarantined as unknown_customer is checked again once that customer arrives in the CRM.
 {{ config(materialized='incremental', unique_key='raw_row_key', on_schema_change='fail') }}
 with
 
@@ -17,17 +18,22 @@ keyed as (
     from source
 ),
 
+customers as (
+    select * from {{ ref('stg_crm__customers') }}
+),
+
 new_rows as (
     select keyed.*
     from keyed
     {%- if is_incremental() %}
         left join {{ this }} as loaded on keyed.raw_row_key = loaded.raw_row_key
-    where loaded.raw_row_key is null
+    where
+        loaded.raw_row_key is null
+        or (
+            loaded.rejection_reason = 'unknown_customer'
+            and loaded.customer_id in (select customers.customer_id from customers)
+        )
     {%- endif %}
-),
-
-customers as (
-    select * from {{ ref('stg_crm__customers') }}
 ),
 
 typed as (
@@ -76,7 +82,9 @@ reloaded as (
         loaded.duration_seconds,
         nullif(loaded.rejection_reason, 'duplicate_event_id') as row_check
     from {{ this }} as loaded
-    where loaded.event_id in (select checked.event_id from checked)
+    where
+        loaded.event_id in (select checked.event_id from checked)
+        and loaded.raw_row_key not in (select checked.raw_row_key from checked)
 ),
 {%- endif %}
 
