@@ -95,7 +95,10 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     _check_utf8(path)
     try:
         con.execute(
-            "create table transactions as select * from read_csv(?, all_varchar = true, header = true)", [str(path)]
+            # Quote explicitly: the sniffer reads a sample, and a quoted "12,50" deep in the file would then split.
+            """create table transactions as
+            select * from read_csv(?, all_varchar = true, header = true, quote = '"')""",
+            [str(path)],
         )
     except duckdb.Error as error:
         # DuckDB's message runs over many lines (the offending line, possible fixes): keep its gist.
