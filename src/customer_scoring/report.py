@@ -30,7 +30,7 @@ PROFILE_COLUMNS = [
 ]
 # Marks each chart with its drawn size once a browser has laid the page out (the render test reads it).
 RENDER_CHECK = """<script>
-window.addEventListener("load", () => document.querySelectorAll("figure.chart").forEach((figure) => {
+window.addEventListener("load", () => document.querySelectorAll("figure.chart:not(.skipped)").forEach((figure) => {
   const box = figure.querySelector("svg").getBoundingClientRect();
   figure.dataset.rendered = `${Math.round(box.width)}x${Math.round(box.height)}`;
 }));
@@ -183,47 +183,92 @@ CHARTS = {
 }
 
 
-def key_figures(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+# Charts of a fitted model's output, by model family: drawn only when model_status says it was fitted.
+CHART_FAMILIES = {
+    "clv-calibration": "clv",
+    "churn-lift": "churn",
+    "churn-roc": "churn",
+    "segment-sizes": "segments",
+    "segment-profiles": "segments",
+}
+
+
+def fitted_families(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute("select model_family from model_status where status = 'fitted' and is_selected").fetchall()
+    return {family for (family,) in rows}
+
+
+def model_status_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[str, ...]]:
+    return con.execute(
+        "select model_family, model_name, status, coalesce(validation, reason || ' (needs ' || requirement || ')') "
+        "from model_status order by model_family, model_name"
+    ).fetchall()
+
+
+def key_figures(con: duckdb.DuckDBPyConnection, fitted: set[str]) -> list[tuple[str, str]]:
     def one(sql: str):
         return con.execute(sql).fetchone()[0]
 
-    (clv_model, spend_r2) = con.execute(
-        "select model_name, metric_value from clv_model_metrics where metric_name = 'spend_r2' and model_name = "
-        "(select model_name from clv_model_metrics where metric_name = 'is_selected' and metric_value = 1)"
-    ).fetchone()
-    churn = dict(
-        con.execute("select metric_name, metric_value from churn_model_metrics where model_name = 'xgboost'").fetchall()
-    )
-    segment_count, silhouette = con.execute(
-        "select max(segment_count), max(silhouette) from customer_segment_profiles"
-    ).fetchone()
     tenure_correlation = one(
         "select metric_value from customer_value_score_metrics where metric_name = 'value_score_tenure_correlation'"
     )
-    at_risk = one("select count(*) from customer_scores where risk_tier in ('high', 'critical')")
-    return [
+    figures = [
         ("As of", str(one("select max(as_of_date) from customer_scores"))),
         ("Customers", f"{one('select count(*) from customer_scores'):,}"),
         ("High-value customers", f"{one('select count(*) from customer_scores where is_high_value'):,}"),
         ("Value score vs tenure (correlation)", f"{tenure_correlation:.3f}"),
-        ("CLV model (selected on holdout)", clv_model),
-        ("CLV holdout spend R²", f"{spend_r2:.3f}"),
-        ("Total 12-month CLV", f"{one('select sum(clv_12m) from customer_scores'):,.0f}"),
-        ("Churn ROC-AUC / PR-AUC (XGBoost)", f"{churn['roc_auc']:.3f} / {churn['pr_auc']:.3f}"),
-        ("Churn precision / recall / F1", f"{churn['precision']:.3f} / {churn['recall']:.3f} / {churn['f1']:.3f}"),
-        ("Customers at high or critical risk", f"{at_risk:,}"),
-        ("Segments (silhouette)", f"{segment_count} ({silhouette:.2f})"),
     ]
+    if "clv" in fitted:
+        (clv_model, spend_r2) = con.execute(
+            "select model_name, metric_value from clv_model_metrics where metric_name = 'spend_r2' and model_name = "
+            "(select model_name from clv_model_metrics where metric_name = 'is_selected' and metric_value = 1)"
+        ).fetchone()
+        figures += [
+            ("CLV model (selected on holdout)", clv_model),
+            ("CLV holdout spend R²", f"{spend_r2:.3f}"),
+            ("Total 12-month CLV", f"{one('select sum(clv_12m) from customer_scores'):,.0f}"),
+        ]
+    if "churn" in fitted:
+        churn = dict(
+            con.execute(
+                "select metric_name, metric_value from churn_model_metrics where model_name = 'xgboost'"
+            ).fetchall()
+        )
+        at_risk = one("select count(*) from customer_scores where risk_tier in ('high', 'critical')")
+        figures += [
+            ("Churn ROC-AUC / PR-AUC (XGBoost)", f"{churn['roc_auc']:.3f} / {churn['pr_auc']:.3f}"),
+            ("Churn precision / recall / F1", f"{churn['precision']:.3f} / {churn['recall']:.3f} / {churn['f1']:.3f}"),
+            ("Customers at high or critical risk", f"{at_risk:,}"),
+        ]
+    if "segments" in fitted:
+        segment_count, silhouette = con.execute(
+            "select max(segment_count), max(silhouette) from customer_segment_profiles"
+        ).fetchone()
+        figures.append(("Segments (silhouette)", f"{segment_count} ({silhouette:.2f})"))
+    return figures
+
+
+def _chart(con: duckdb.DuckDBPyConnection, chart_id: str, draw, fitted: set[str]) -> str:
+    family = CHART_FAMILIES.get(chart_id)
+    if family is None or family in fitted:
+        return f'<figure class="chart" id="{chart_id}">{_svg(draw(con))}</figure>'
+    reason = f"No {family} model was fitted on this data: see the model status above."
+    return f'<figure class="chart skipped" id="{chart_id}"><p>{html.escape(reason)}</p></figure>'
 
 
 def render(con: duckdb.DuckDBPyConnection) -> str:
-    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in key_figures(con))
-    figures = "".join(
-        f'<figure class="chart" id="{chart_id}">{_svg(draw(con))}</figure>' for chart_id, draw in CHARTS.items()
+    fitted = fitted_families(con)
+    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in key_figures(con, fitted))
+    statuses = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in row) + "</tr>"
+        for row in model_status_rows(con)
     )
+    figures = "".join(_chart(con, chart_id, draw, fitted) for chart_id, draw in CHARTS.items())
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Customer scores</title>'
         f"{STYLE}</head><body><h1>Customer scores</h1><h2>Key figures</h2><table>{rows}</table>"
+        '<h2>Model status</h2><table id="model-status"><tr><th>family</th><th>model</th><th>status</th>'
+        f"<th>validation, or why skipped</th></tr>{statuses}</table>"
         f'<h2>Charts</h2><div class="charts">{figures}</div>{RENDER_CHECK}</body></html>'
     )
 

@@ -18,6 +18,7 @@ from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 
 from customer_scoring.import_orders import main as import_orders
+from customer_scoring.report import render
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 CDNOW = Path(lifetimes.__file__).parent / "datasets" / "CDNOW_master.txt"
@@ -72,6 +73,14 @@ def test_six_months_publish_every_mart_and_say_why_churn_was_skipped(six_months,
     assert churn["requirement"].str.contains("at least 180 days before the as-of date").all()
     assert status.loc["bg_nbd", "status"] == status.loc["kmeans", "status"] == "fitted"
     assert "left out (model not fitted): churn_probability" in status.loc["kmeans", "validation"]
+
+
+def test_the_report_shows_what_was_skipped_instead_of_failing(six_months):
+    with duckdb.connect(str(six_months), read_only=True) as con:
+        page = render(con)
+    assert '<table id="model-status">' in page and "none ending before another" in page
+    assert '<figure class="chart skipped" id="churn-roc">' in page
+    assert '<figure class="chart" id="clv-calibration"><svg' in page
 
 
 def test_bad_amounts_are_quarantined_with_their_text(six_months):
