@@ -7,7 +7,14 @@ import pytest
 from lifetimes import BetaGeoFitter, ParetoNBDFitter
 
 from customer_scoring.clv import BetaGeoModel, ParetoNBDModel
-from customer_scoring.clv.pipeline import holdout_predictions
+from customer_scoring.clv.pipeline import (
+    expected_order_value,
+    fit_spend_model,
+    holdout_predictions,
+    model_metrics,
+    model_status,
+    score,
+)
 from customer_scoring.metrics import r_squared
 
 # Floors sit below what the end-to-end dataset reaches by a margin for noise (XGBoost's threads add some):
@@ -78,10 +85,31 @@ def test_customer_clv_scores_every_buyer_and_tracks_the_future(con, dataset):
     assert top_decile_spend > 4 * joined["future_spend"].mean()
 
 
-def test_refuses_history_too_short_to_validate(con):
+def test_a_history_too_short_to_validate_fits_nothing_and_says_why(con):
     full_only = con.execute("select * from int_clv_summary_by_snapshot where snapshot_name = 'full'").df()
-    with pytest.raises(ValueError, match="no customers at the calibration snapshot"):
-        holdout_predictions(full_only)
+    predictions = holdout_predictions(full_only)
+    metrics = model_metrics(predictions, full_only)
+    status = model_status(full_only, metrics).set_index("model_name")
+    assert predictions.empty and score(full_only, metrics, annual_discount_rate=0.1).empty
+    assert (status["status"] == "skipped").all()
+    assert status.loc["bg_nbd", "reason"] == "at the calibration snapshot: need at least 20 customers to fit, got 0"
+    assert status.loc["gamma_gamma", "reason"] == "0 customers have repeat purchases of positive value"
+
+
+def test_zero_value_repeat_purchases_keep_gamma_gamma_on_the_positive_ones(con):
+    """Customers whose repeat purchases are all free stay in the purchase models; Gamma-Gamma fits the others
+    and gives them its conditional mean at m = 0, below the population mean and shrinking with more repeats."""
+    full = con.execute("select * from int_clv_summary_by_snapshot where snapshot_name = 'full'").df()
+    free = full.index[full["frequency"] > 0][:50]
+    zeroed = full.copy()
+    zeroed.loc[free, "monetary_value"] = 0.0
+    model = fit_spend_model(zeroed)
+    assert model.params_ == pytest.approx(fit_spend_model(full.drop(index=free)).params_)
+    values = expected_order_value(zeroed, fit_spend=True)
+    p, q, v = (model.params_[name] for name in ("p", "q", "v"))
+    x = zeroed.loc[free, "frequency"].to_numpy()
+    assert values[free] == pytest.approx(p * v / (p * x + q - 1))
+    assert (values[free] < p * v / (q - 1)).all()
 
 
 def test_pareto_nbd_fits_the_full_history_where_its_line_search_ends_abnormally(con):

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from customer_scoring.segments import FEATURES, LOG_FEATURES, assign_segments, select_k
+from customer_scoring.segments import FEATURES, LOG_FEATURES, assign_segments, model_status, segment, select_k
 
 # Four cluster centres in standard-deviation units; each column is balanced (two +1, two -1), so
 # standardizing the generated features gives these centres back.
@@ -64,12 +64,27 @@ def test_refuses_what_it_cannot_segment_or_name():
     frame = blobs(CENTRES)
     with pytest.raises(ValueError, match="need at least 5 archetypes"):
         assign_segments(frame, 5, archetypes(CENTRES, list("ABCD")))
-    with pytest.raises(ValueError, match="too few"):
-        select_k(frame.head(30), 2, 8)
     with pytest.raises(ValueError, match="k_min <= k_max"):
         select_k(frame, 5, 4)
-    with pytest.raises(ValueError, match="nulls in: \\['clv_12m'\\]"):
-        select_k(frame.assign(clv_12m=np.nan), 2, 4)
+
+
+def test_too_few_buyers_select_no_k_and_say_why():
+    few = blobs(CENTRES).head(30)
+    selection = select_k(few, 2, 8)
+    assert selection.empty and segment(few, selection, archetypes(CENTRES, list("ABCD"))).empty
+    (status,) = model_status(few, selection, k_max=8).to_dict("records")
+    assert (
+        status["status"] == "skipped" and status["reason"] == "30 buyers are too few to choose among up to 8 segments"
+    )
+
+
+def test_a_feature_whose_model_was_not_fitted_is_left_out():
+    frame = blobs(CENTRES)
+    without_clv = frame.assign(clv_12m=np.nan)
+    selection = select_k(without_clv, 2, 7)
+    assert selection.loc[selection["is_selected"], "k"].item() == len(CENTRES)
+    (status,) = model_status(without_clv, selection, k_max=7).to_dict("records")
+    assert status["validation"].endswith("left out (model not fitted): clv_12m")
 
 
 def test_segments_cover_every_buyer_with_names_that_fit_their_profiles(con):

@@ -215,9 +215,8 @@ def model_metrics(predictions: pd.DataFrame, snapshots: pd.DataFrame) -> pd.Data
     columns = ["model_name", "metric_name", "metric_value"]
     metrics = pd.DataFrame(rows, columns=columns).astype({"metric_value": "float64"})
     r2 = metrics[metrics["metric_name"] == SELECTION_METRIC].set_index("model_name")["metric_value"]
-    selected = pd.DataFrame(
-        {"model_name": r2.index, "metric_name": "is_selected", "metric_value": (r2.index == r2.idxmax()).astype(float)}
-    )
+    is_best = (r2.index == r2.idxmax()) if len(r2) else []
+    selected = pd.DataFrame({"model_name": r2.index, "metric_name": "is_selected", "metric_value": is_best})
     components = predictions.loc[predictions["ensemble_component"], "model_name"].unique()
     ensemble = pd.DataFrame({"model_name": ENSEMBLE, "metric_name": "component_" + components, "metric_value": 1.0})
     repeat = _positive_repeat(_snapshot(snapshots, "calibration"))
@@ -226,7 +225,9 @@ def model_metrics(predictions: pd.DataFrame, snapshots: pd.DataFrame) -> pd.Data
         value = frequency_spend_correlation(repeat["frequency"], repeat["monetary_value"])
         correlation = [(SPEND_MODEL, "frequency_spend_correlation", value)]
     independence = pd.DataFrame(correlation, columns=columns)
-    parts = [frame for frame in (metrics, selected, ensemble, independence) if len(frame)]
+    parts = [
+        frame.astype({"metric_value": "float64"}) for frame in (metrics, selected, ensemble, independence) if len(frame)
+    ]
     return pd.concat(parts, ignore_index=True) if parts else metrics
 
 
