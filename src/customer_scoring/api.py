@@ -3,9 +3,9 @@
     CUSTOMER_SCORING_API_KEYS=secret1,secret2 uvicorn --factory customer_scoring.api:create_app_from_env
 
 Every route but /health needs an `X-API-Key` header holding one of the keys (else 401). Each request
-reads through a connection to the current publication: when a new one is swapped in (see
+reads through a cursor on the current publication: when a new one is swapped in (see
 `customer_scoring.publish`), the next request opens it, while requests already running finish on the
-old file.
+old file. While the file cannot be opened (a reader holding it read-write locks it), requests get 503.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def authorized(request: Request, key: Annotated[str | None, Security(API_KEY)]) 
 
 
 class Warehouse:
-    """Cursors on the current publication; reconnects when the file behind the path is replaced."""
+    """Cursors on the current publication; opens the new file when the one behind the path is replaced."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -103,10 +103,25 @@ class Warehouse:
             raise HTTPException(503, f"no publication at {self.path} yet: run `make build`") from None
         with self._lock:
             if inode != self._inode:
-                # The old connection closes once the requests still reading it let go of it.
-                self._connection = duckdb.connect(str(self.path), read_only=True)
+                # Dropping the old connection closes its database once the cursors of the requests still
+                # reading it are closed.
+                self._connection = self._open()
                 self._inode = inode
-            return self._connection.cursor()
+            cursor = self._connection.cursor()
+        # A cursor starts in the in-memory database, not in the one its connection USEs.
+        cursor.execute("use published")
+        return cursor
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        # duckdb.connect(path) hands back the cached database of the replaced file while any connection to it
+        # lives; an in-memory database is never shared, and ATTACH opens the file the path names now.
+        connection = duckdb.connect()
+        try:
+            connection.execute("attach ? as published (read_only)", [str(self.path)])
+        except duckdb.IOException as error:
+            # Most often a reader that opened the file read-write: its lock holds until it closes the file.
+            raise HTTPException(503, f"cannot open the publication: {str(error).splitlines()[0]}") from None
+        return connection
 
     def records(self, sql: str, parameters: list | None = None) -> list[dict]:
         with self.cursor() as cursor:

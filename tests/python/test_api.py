@@ -2,28 +2,51 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import textwrap
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
+import duckdb
 import httpx
 import numpy as np
 import pytest
 
+from customer_scoring.api import Warehouse
+from customer_scoring.publish import publish, published_tables
+
 KEY = "test-key"
 LOAD_REQUESTS, LOAD_CLIENTS = 2000, 8
 
+# Publishes from a process of its own, as `make build` does while the API serves.
+PUBLISH = textwrap.dedent(
+    """
+    import json, sys
+    from pathlib import Path
+    from customer_scoring.publish import publish
+    publish(Path(sys.argv[1]), Path(sys.argv[2]), json.loads(sys.argv[3]), sys.argv[4])
+    """
+)
 
-@pytest.fixture(scope="module")
-def api(published):
+# Opens a file read-write, as a BI tool does by default, and holds it until its stdin closes.
+HOLD_READ_WRITE = "import duckdb, sys; con = duckdb.connect(sys.argv[1]); print('open', flush=True); sys.stdin.read()"
+
+
+@contextmanager
+def serve(published: Path, api_keys: str = f"other,{KEY}") -> Iterator[tuple[httpx.Client, subprocess.Popen]]:
+    """The API in a uvicorn process of its own on a free loopback port, and a client holding KEY."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {**os.environ, "CUSTOMER_SCORING_PUBLISHED": str(published), "CUSTOMER_SCORING_API_KEYS": f"other,{KEY}"}
+    env = {**os.environ, "CUSTOMER_SCORING_PUBLISHED": str(published), "CUSTOMER_SCORING_API_KEYS": api_keys}
     uvicorn = Path(sys.executable).with_name("uvicorn")
     command = [str(uvicorn), "--factory", "customer_scoring.api:create_app_from_env", "--port", str(port)]
     server = subprocess.Popen([*command, "--host", "127.0.0.1", "--log-level", "warning"], env=env)
@@ -36,10 +59,22 @@ def api(published):
             except httpx.TransportError:
                 time.sleep(0.1)
         with httpx.Client(base_url=base, headers={"X-API-Key": KEY}, timeout=10) as client:
-            yield client
+            yield client, server
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def api(published):
+    with serve(published) as (client, _):
+        yield client
+
+
+def open_files(pid: int) -> set[str]:
+    """What the files process `pid` holds open point to ("... (deleted)" once unlinked or renamed over)."""
+    fds = Path(f"/proc/{pid}/fd")
+    return {os.readlink(fd) for fd in fds.iterdir() if fd.is_symlink()}
 
 
 def test_a_customer_has_every_score_and_the_drivers_of_its_risk(api, con):
@@ -97,6 +132,72 @@ def test_openapi_documents_every_route_and_the_key(api):
     spec = api.get("/openapi.json").json()
     assert set(spec["paths"]) == {"/health", "/customers", "/customers/{customer_id}", "/metrics"}
     assert spec["components"]["securitySchemes"]["APIKeyHeader"]["name"] == "X-API-Key"
+
+
+def test_a_request_under_way_finishes_on_the_old_publication_and_the_next_one_reads_the_new(tmp_path):
+    def write(path: Path, invocation_id: str) -> None:
+        with duckdb.connect(str(path)) as con:
+            con.execute("create table publication as select ? as invocation_id", [invocation_id])
+
+    path = tmp_path / "warehouse.duckdb"
+    write(path, "old")
+    warehouse = Warehouse(path)
+    read = "select invocation_id from publication"
+    with warehouse.cursor() as under_way:
+        assert under_way.execute(read).fetchone() == ("old",)
+        write(tmp_path / "next.duckdb", "new")
+        os.replace(tmp_path / "next.duckdb", path)
+        with warehouse.cursor() as next_request:
+            assert next_request.execute(read).fetchone() == ("new",)
+        assert under_way.execute(read).fetchone() == ("old",)
+
+
+def test_the_api_serves_a_publication_made_by_another_process_from_the_next_request_on(warehouse, tmp_path):
+    tables = published_tables(warehouse.parent / "target" / "manifest.json")
+    path = tmp_path / "warehouse.duckdb"
+    publish(warehouse, path, tables, "first")
+    # The next build: the first publication less one customer.
+    build = tmp_path / "next_build.duckdb"
+    shutil.copyfile(path, build)
+    with duckdb.connect(str(build)) as con:
+        (gone,) = con.execute(
+            "delete from customer_scores where customer_id = (select min(customer_id) from customer_scores) "
+            "returning customer_id"
+        ).fetchone()
+    with serve(path) as (client, server):
+        assert client.get("/health").json()["invocation_id"] == "first"
+        total = client.get("/customers", params={"limit": 1}).json()["total"]
+        assert client.get(f"/customers/{gone}").status_code == 200
+        assert str(path) in open_files(server.pid)
+        subprocess.run([sys.executable, "-c", PUBLISH, str(build), str(path), json.dumps(tables), "second"], check=True)
+        assert client.get("/health").json()["invocation_id"] == "second"
+        assert client.get(f"/customers/{gone}").status_code == 404
+        assert client.get("/customers", params={"limit": 1}).json()["total"] == total - 1
+        assert f"{path} (deleted)" not in open_files(server.pid), "the old publication is closed"
+
+
+def test_a_publication_held_open_read_write_is_503_until_it_is_let_go(published, tmp_path):
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(published, path)
+    with serve(path) as (client, _):
+        assert client.get("/health").status_code == 200
+        # A new publication, opened read-write (as root may, whatever its mode) before the API reads it.
+        shutil.copyfile(published, tmp_path / "next.duckdb")
+        os.replace(tmp_path / "next.duckdb", path)
+        holder = subprocess.Popen(
+            [sys.executable, "-c", HOLD_READ_WRITE, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        try:
+            assert holder.stdout.readline() == "open\n"
+            for route in ["/health", "/customers?limit=1", "/metrics"]:
+                response = client.get(route)
+                assert response.status_code == 503, route
+                detail = response.json()["detail"]
+                assert "lock" in detail and "\n" not in detail, detail
+        finally:
+            holder.stdin.close()
+            holder.wait(timeout=30)
+        assert client.get("/health").status_code == 200
 
 
 def test_bounded_load_on_loopback(api, con, capsys):
