@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import shutil
 import socket
+import stat
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from collections.abc import Iterator
@@ -38,6 +41,23 @@ PUBLISH = textwrap.dedent(
 
 # Opens a file read-write, as a BI tool does by default, and holds it until its stdin closes.
 HOLD_READ_WRITE = "import duckdb, sys; con = duckdb.connect(sys.argv[1]); print('open', flush=True); sys.stdin.read()"
+
+# Drops root for nobody, after importing duckdb as root so that the interpreter and its packages need not be
+# readable by nobody, then opens the file and prints what it read or DuckDB's error.
+OPEN_AS_NOBODY = textwrap.dedent(
+    """
+    import os, pwd, sys, duckdb
+    nobody = pwd.getpwnam("nobody")
+    os.setgroups([])
+    os.setgid(nobody.pw_gid)
+    os.setuid(nobody.pw_uid)
+    try:
+        with duckdb.connect(sys.argv[1], read_only=sys.argv[2] == "read_only") as con:
+            print(con.execute("select invocation_id from publication").fetchone()[0])
+    except duckdb.Error as error:
+        sys.exit(str(error))
+    """
+)
 
 
 @contextmanager
@@ -198,6 +218,34 @@ def test_a_publication_held_open_read_write_is_503_until_it_is_let_go(published,
             holder.stdin.close()
             holder.wait(timeout=30)
         assert client.get("/health").status_code == 200
+
+
+def test_the_publication_is_read_only_for_everyone(published):
+    assert stat.S_IMODE(published.stat().st_mode) == 0o444
+
+
+@pytest.fixture
+def shared_dir() -> Iterator[Path]:
+    """A temporary directory every user may enter (pytest's are private to root)."""
+    with tempfile.TemporaryDirectory() as directory:
+        Path(directory).chmod(0o755)
+        yield Path(directory)
+
+
+def test_even_its_owner_can_open_the_publication_read_only_but_not_read_write(warehouse, shared_dir):
+    path = shared_dir / "warehouse.duckdb"
+    publish(warehouse, path, ["customer_scores"], "shared")
+    # As if nobody had published it: the mode bits must stop the owner too (root ignores them).
+    nobody = pwd.getpwnam("nobody")
+    os.chown(path, nobody.pw_uid, nobody.pw_gid)
+
+    def open_as_nobody(mode: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-c", OPEN_AS_NOBODY, str(path), mode], capture_output=True, text=True)
+
+    read_only = open_as_nobody("read_only")
+    assert read_only.returncode == 0 and read_only.stdout == "shared\n", read_only.stderr
+    read_write = open_as_nobody("read_write")
+    assert read_write.returncode != 0 and "Permission denied" in read_write.stderr, read_write.stdout
 
 
 def test_bounded_load_on_loopback(api, con, capsys):
