@@ -83,7 +83,11 @@ API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="One of C
 
 
 def authorized(request: Request, key: Annotated[str | None, Security(API_KEY)]) -> None:
-    if key is None or not any(secrets.compare_digest(key, valid) for valid in request.app.state.api_keys):
+    # compare_digest refuses non-ASCII str, so bytes are compared: Starlette decoded the header as latin-1,
+    # which gives back the bytes the client sent, and the keys are held as UTF-8.
+    if key is None or not any(
+        secrets.compare_digest(key.encode("latin-1"), valid) for valid in request.app.state.api_keys
+    ):
         raise HTTPException(401, "missing or invalid API key", headers={"WWW-Authenticate": "X-API-Key"})
 
 
@@ -140,7 +144,7 @@ def create_app(warehouse_path: Path, api_keys: list[str]) -> FastAPI:
         summary="Customer scores from the published warehouse: CLV, churn risk, segments, next best actions.",
         version="1.0.0",
     )
-    app.state.api_keys = api_keys
+    app.state.api_keys = [key.encode() for key in api_keys]
     secured = [Depends(authorized)]
 
     @app.get("/health", response_model=Health, summary="The publication being served (no key needed)")
@@ -206,4 +210,4 @@ def create_app(warehouse_path: Path, api_keys: list[str]) -> FastAPI:
 def create_app_from_env() -> FastAPI:
     """The app as `make api` starts it: CUSTOMER_SCORING_PUBLISHED and CUSTOMER_SCORING_API_KEYS."""
     path = Path(os.environ.get("CUSTOMER_SCORING_PUBLISHED", "data/warehouse.duckdb"))
-    return create_app(path, os.environ.get("CUSTOMER_SCORING_API_KEYS", "").split(","))
+    return create_app(path, [key.strip() for key in os.environ.get("CUSTOMER_SCORING_API_KEYS", "").split(",")])

@@ -135,7 +135,11 @@ def test_metrics_cover_every_model(api):
     assert body["value_score"]
 
 
-@pytest.mark.parametrize("headers", [{}, {"X-API-Key": "wrong"}, {"X-API-Key": ""}])
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"X-API-Key": "wrong"}, {"X-API-Key": ""}, {"X-API-Key": "clé".encode()}, {"X-API-Key": b"cl\xe9"}],
+    ids=["none", "wrong", "empty", "utf-8", "latin-1"],
+)
 def test_no_key_or_a_wrong_key_is_401(api, headers):
     for path in ["/customers/C000000001", "/customers", "/metrics"]:
         response = httpx.get(f"{api.base_url}{path}", headers=headers)
@@ -152,6 +156,12 @@ def test_openapi_documents_every_route_and_the_key(api):
     spec = api.get("/openapi.json").json()
     assert set(spec["paths"]) == {"/health", "/customers", "/customers/{customer_id}", "/metrics"}
     assert spec["components"]["securitySchemes"]["APIKeyHeader"]["name"] == "X-API-Key"
+
+
+def test_every_listed_key_is_accepted_whatever_the_spaces_around_the_commas(published):
+    with serve(published, api_keys=" other , test-key,clé-ключ ") as (client, _):
+        for key in [b"other", b"test-key", "clé-ключ".encode()]:
+            assert client.get("/metrics", headers={"X-API-Key": key}).status_code == 200, key
 
 
 def test_a_request_under_way_finishes_on_the_old_publication_and_the_next_one_reads_the_new(tmp_path):
