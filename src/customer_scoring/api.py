@@ -175,7 +175,8 @@ def create_app(warehouse_path: Path, api_keys: list[str]) -> FastAPI:
         segment: Annotated[str | None, Query(description="Segment name, as in customer_segment_profiles")] = None,
         risk_tier: RiskTier | None = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        # DuckDB's OFFSET is a BIGINT.
+        offset: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
     ) -> dict:
         """Customers filtered by segment and risk tier, highest 12-month CLV first, a page at a time."""
         where = "where (? is null or segment_name = ?) and (? is null or risk_tier = ?)"
