@@ -6,6 +6,7 @@ Every route but /health needs an `X-API-Key` header holding one of the keys (els
 reads through a cursor on the current publication: when a new one is swapped in (see
 `customer_scoring.publish`), the next request opens it, while requests already running finish on the
 old file. While the file cannot be opened (a reader holding it read-write locks it), requests get 503.
+Swagger UI at /docs is served from the API itself, so it works without a network.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Annotated, Literal
 import duckdb
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Security
 from fastapi.security import APIKeyHeader
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel
 
 RiskTier = Literal["low", "medium", "high", "critical", "lapsed"]
@@ -139,10 +141,14 @@ def create_app(warehouse_path: Path, api_keys: list[str]) -> FastAPI:
     if not api_keys:
         raise ValueError("the API needs at least one non-empty API key (CUSTOMER_SCORING_API_KEYS)")
     warehouse = Warehouse(warehouse_path)
-    app = FastAPI(
+    # /docs with Swagger UI's files from the fastapi-offline package instead of a CDN; no ReDoc.
+    app = FastAPIOffline(
+        redoc_url=None,
         title="customer-scoring API",
         summary="Customer scores from the published warehouse: CLV, churn risk, segments, next best actions.",
         version="1.0.0",
+        # Swagger UI's default validator badge is an image from validator.swagger.io.
+        swagger_ui_parameters={"validatorUrl": None},
     )
     app.state.api_keys = [key.encode() for key in api_keys]
     secured = [Depends(authorized)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import re
 import shutil
 import socket
 import stat
@@ -160,6 +161,19 @@ def test_openapi_documents_every_route_and_the_key(api):
     spec = api.get("/openapi.json").json()
     assert set(spec["paths"]) == {"/health", "/customers", "/customers/{customer_id}", "/metrics"}
     assert spec["components"]["securitySchemes"]["APIKeyHeader"]["name"] == "X-API-Key"
+
+
+def test_the_docs_page_loads_everything_from_the_api_itself(api):
+    page = api.get("/docs")
+    assert page.status_code == 200
+    absolute = re.findall(r"https?://[^\s\"'<>]+", page.text)
+    assert [url for url in absolute if not url.startswith(str(api.base_url))] == []
+    assets = re.findall(r"(?:src|href)=\"([^\"]+)\"", page.text)
+    assert {Path(asset).suffix for asset in assets} >= {".js", ".css"}
+    for asset in assets:
+        assert api.get(asset).status_code == 200, asset
+    # Swagger UI's default validator badge is an image from validator.swagger.io.
+    assert '"validatorUrl": null' in page.text
 
 
 def test_every_listed_key_is_accepted_whatever_the_spaces_around_the_commas(published):
