@@ -3,9 +3,10 @@
     CUSTOMER_SCORING_API_KEYS=secret1,secret2 uvicorn --factory customer_scoring.api:create_app_from_env
 
 Every route but /health needs an `X-API-Key` header holding one of the keys (else 401). Each request
-reads through a connection to the current publication: when a new one is swapped in (see
+reads through a cursor on the current publication: when a new one is swapped in (see
 `customer_scoring.publish`), the next request opens it, while requests already running finish on the
-old file.
+old file. While the file cannot be opened (a reader holding it read-write locks it), requests get 503.
+Swagger UI at /docs is served from the API itself, so it works without a network.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Annotated, Literal
 import duckdb
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Security
 from fastapi.security import APIKeyHeader
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel
 
 RiskTier = Literal["low", "medium", "high", "critical", "lapsed"]
@@ -83,12 +85,16 @@ API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="One of C
 
 
 def authorized(request: Request, key: Annotated[str | None, Security(API_KEY)]) -> None:
-    if key is None or not any(secrets.compare_digest(key, valid) for valid in request.app.state.api_keys):
+    # compare_digest refuses non-ASCII str, so bytes are compared: Starlette decoded the header as latin-1,
+    # which gives back the bytes the client sent, and the keys are held as UTF-8.
+    if key is None or not any(
+        secrets.compare_digest(key.encode("latin-1"), valid) for valid in request.app.state.api_keys
+    ):
         raise HTTPException(401, "missing or invalid API key", headers={"WWW-Authenticate": "X-API-Key"})
 
 
 class Warehouse:
-    """Cursors on the current publication; reconnects when the file behind the path is replaced."""
+    """Cursors on the current publication; opens the new file when the one behind the path is replaced."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -103,10 +109,25 @@ class Warehouse:
             raise HTTPException(503, f"no publication at {self.path} yet: run `make build`") from None
         with self._lock:
             if inode != self._inode:
-                # The old connection closes once the requests still reading it let go of it.
-                self._connection = duckdb.connect(str(self.path), read_only=True)
+                # Dropping the old connection closes its database once the cursors of the requests still
+                # reading it are closed.
+                self._connection = self._open()
                 self._inode = inode
-            return self._connection.cursor()
+            cursor = self._connection.cursor()
+        # A cursor starts in the in-memory database, not in the one its connection USEs.
+        cursor.execute("use published")
+        return cursor
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        # duckdb.connect(path) hands back the cached database of the replaced file while any connection to it
+        # lives; an in-memory database is never shared, and ATTACH opens the file the path names now.
+        connection = duckdb.connect()
+        try:
+            connection.execute("attach ? as published (read_only)", [str(self.path)])
+        except duckdb.IOException as error:
+            # Most often a reader that opened the file read-write: its lock holds until it closes the file.
+            raise HTTPException(503, f"cannot open the publication: {str(error).splitlines()[0]}") from None
+        return connection
 
     def records(self, sql: str, parameters: list | None = None) -> list[dict]:
         with self.cursor() as cursor:
@@ -120,12 +141,16 @@ def create_app(warehouse_path: Path, api_keys: list[str]) -> FastAPI:
     if not api_keys:
         raise ValueError("the API needs at least one non-empty API key (CUSTOMER_SCORING_API_KEYS)")
     warehouse = Warehouse(warehouse_path)
-    app = FastAPI(
+    # /docs with Swagger UI's files from the fastapi-offline package instead of a CDN; no ReDoc.
+    app = FastAPIOffline(
+        redoc_url=None,
         title="customer-scoring API",
         summary="Customer scores from the published warehouse: CLV, churn risk, segments, next best actions.",
         version="1.0.0",
+        # Swagger UI's default validator badge is an image from validator.swagger.io.
+        swagger_ui_parameters={"validatorUrl": None},
     )
-    app.state.api_keys = api_keys
+    app.state.api_keys = [key.encode() for key in api_keys]
     secured = [Depends(authorized)]
 
     @app.get("/health", response_model=Health, summary="The publication being served (no key needed)")
@@ -156,7 +181,8 @@ def create_app(warehouse_path: Path, api_keys: list[str]) -> FastAPI:
         segment: Annotated[str | None, Query(description="Segment name, as in customer_segment_profiles")] = None,
         risk_tier: RiskTier | None = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        # DuckDB's OFFSET is a BIGINT.
+        offset: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
     ) -> dict:
         """Customers filtered by segment and risk tier, highest 12-month CLV first, a page at a time."""
         where = "where (? is null or segment_name = ?) and (? is null or risk_tier = ?)"
@@ -191,4 +217,4 @@ def create_app(warehouse_path: Path, api_keys: list[str]) -> FastAPI:
 def create_app_from_env() -> FastAPI:
     """The app as `make api` starts it: CUSTOMER_SCORING_PUBLISHED and CUSTOMER_SCORING_API_KEYS."""
     path = Path(os.environ.get("CUSTOMER_SCORING_PUBLISHED", "data/warehouse.duckdb"))
-    return create_app(path, os.environ.get("CUSTOMER_SCORING_API_KEYS", "").split(","))
+    return create_app(path, [key.strip() for key in os.environ.get("CUSTOMER_SCORING_API_KEYS", "").split(",")])

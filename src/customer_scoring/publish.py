@@ -4,7 +4,8 @@ passed is published to the warehouse BI tools read.
 The publication is written to a new file beside the published one and swapped in with one atomic
 rename. A reader that opened the old file keeps reading it (the inode lives while it is open); a new
 connection sees the new file whole. Readers never share a file with a writer, so they never wait on a
-lock, see a missing table or mix two runs; a failed build never reaches the rename.
+lock, see a missing table or mix two runs; a failed build never reaches the rename. The file is
+read-only for everyone (mode 0o444): one reader opening it read-write would lock out all the others.
 
     python -m customer_scoring.publish [--build PATH] [--published PATH] [-- dbt build arguments]
 """
@@ -66,6 +67,7 @@ def publish(build: Path, published: Path, tables: list[str], invocation_id: str)
                 from ({counts}) as counts (table_name, row_count)""",
                 [invocation_id],
             )
+        staging.chmod(0o444)
         os.replace(staging, published)
     finally:
         staging.unlink(missing_ok=True)

@@ -2,28 +2,72 @@
 
 from __future__ import annotations
 
+import json
 import os
+import pwd
+import re
+import shutil
 import socket
+import stat
 import subprocess
 import sys
+import tempfile
+import textwrap
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
+import duckdb
 import httpx
 import numpy as np
 import pytest
 
+from customer_scoring.api import Warehouse
+from customer_scoring.publish import publish, published_tables
+
 KEY = "test-key"
 LOAD_REQUESTS, LOAD_CLIENTS = 2000, 8
 
+# Publishes from a process of its own, as `make build` does while the API serves.
+PUBLISH = textwrap.dedent(
+    """
+    import json, sys
+    from pathlib import Path
+    from customer_scoring.publish import publish
+    publish(Path(sys.argv[1]), Path(sys.argv[2]), json.loads(sys.argv[3]), sys.argv[4])
+    """
+)
 
-@pytest.fixture(scope="module")
-def api(published):
+# Opens a file read-write, as a BI tool does by default, and holds it until its stdin closes.
+HOLD_READ_WRITE = "import duckdb, sys; con = duckdb.connect(sys.argv[1]); print('open', flush=True); sys.stdin.read()"
+
+# Drops root for nobody, after importing duckdb as root so that the interpreter and its packages need not be
+# readable by nobody, then opens the file and prints what it read or DuckDB's error.
+OPEN_AS_NOBODY = textwrap.dedent(
+    """
+    import os, pwd, sys, duckdb
+    nobody = pwd.getpwnam("nobody")
+    os.setgroups([])
+    os.setgid(nobody.pw_gid)
+    os.setuid(nobody.pw_uid)
+    try:
+        with duckdb.connect(sys.argv[1], read_only=sys.argv[2] == "read_only") as con:
+            print(con.execute("select invocation_id from publication").fetchone()[0])
+    except duckdb.Error as error:
+        sys.exit(str(error))
+    """
+)
+
+
+@contextmanager
+def serve(published: Path, api_keys: str = f"other,{KEY}") -> Iterator[tuple[httpx.Client, subprocess.Popen]]:
+    """The API in a uvicorn process of its own on a free loopback port, and a client holding KEY."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {**os.environ, "CUSTOMER_SCORING_PUBLISHED": str(published), "CUSTOMER_SCORING_API_KEYS": f"other,{KEY}"}
+    env = {**os.environ, "CUSTOMER_SCORING_PUBLISHED": str(published), "CUSTOMER_SCORING_API_KEYS": api_keys}
     uvicorn = Path(sys.executable).with_name("uvicorn")
     command = [str(uvicorn), "--factory", "customer_scoring.api:create_app_from_env", "--port", str(port)]
     server = subprocess.Popen([*command, "--host", "127.0.0.1", "--log-level", "warning"], env=env)
@@ -36,10 +80,22 @@ def api(published):
             except httpx.TransportError:
                 time.sleep(0.1)
         with httpx.Client(base_url=base, headers={"X-API-Key": KEY}, timeout=10) as client:
-            yield client
+            yield client, server
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def api(published):
+    with serve(published) as (client, _):
+        yield client
+
+
+def open_files(pid: int) -> set[str]:
+    """What the files process `pid` holds open point to ("... (deleted)" once unlinked or renamed over)."""
+    fds = Path(f"/proc/{pid}/fd")
+    return {os.readlink(fd) for fd in fds.iterdir() if fd.is_symlink()}
 
 
 def test_a_customer_has_every_score_and_the_drivers_of_its_risk(api, con):
@@ -80,7 +136,11 @@ def test_metrics_cover_every_model(api):
     assert body["value_score"]
 
 
-@pytest.mark.parametrize("headers", [{}, {"X-API-Key": "wrong"}, {"X-API-Key": ""}])
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"X-API-Key": "wrong"}, {"X-API-Key": ""}, {"X-API-Key": "clé".encode()}, {"X-API-Key": b"cl\xe9"}],
+    ids=["none", "wrong", "empty", "utf-8", "latin-1"],
+)
 def test_no_key_or_a_wrong_key_is_401(api, headers):
     for path in ["/customers/C000000001", "/customers", "/metrics"]:
         response = httpx.get(f"{api.base_url}{path}", headers=headers)
@@ -91,12 +151,129 @@ def test_unknown_customer_is_404_and_bad_parameters_are_422(api):
     assert api.get("/customers/no-such-customer").status_code == 404
     for params in [{"risk_tier": "purple"}, {"limit": 0}, {"limit": 1001}, {"offset": -1}, {"limit": "ten"}]:
         assert api.get("/customers", params=params).status_code == 422, params
+    # DuckDB's OFFSET is a BIGINT: the largest one is an empty page, one more is a bad parameter.
+    page = api.get("/customers", params={"limit": 1000, "offset": 2**63 - 1})
+    assert page.status_code == 200 and page.json()["items"] == []
+    assert api.get("/customers", params={"offset": 2**63}).status_code == 422
 
 
 def test_openapi_documents_every_route_and_the_key(api):
     spec = api.get("/openapi.json").json()
     assert set(spec["paths"]) == {"/health", "/customers", "/customers/{customer_id}", "/metrics"}
     assert spec["components"]["securitySchemes"]["APIKeyHeader"]["name"] == "X-API-Key"
+
+
+def test_the_docs_page_loads_everything_from_the_api_itself(api):
+    page = api.get("/docs")
+    assert page.status_code == 200
+    absolute = re.findall(r"https?://[^\s\"'<>]+", page.text)
+    assert [url for url in absolute if not url.startswith(str(api.base_url))] == []
+    assets = re.findall(r"(?:src|href)=\"([^\"]+)\"", page.text)
+    assert {Path(asset).suffix for asset in assets} >= {".js", ".css"}
+    for asset in assets:
+        assert api.get(asset).status_code == 200, asset
+    # Swagger UI's default validator badge is an image from validator.swagger.io.
+    assert '"validatorUrl": null' in page.text
+
+
+def test_every_listed_key_is_accepted_whatever_the_spaces_around_the_commas(published):
+    with serve(published, api_keys=" other , test-key,clé-ключ ") as (client, _):
+        for key in [b"other", b"test-key", "clé-ключ".encode()]:
+            assert client.get("/metrics", headers={"X-API-Key": key}).status_code == 200, key
+
+
+def test_a_request_under_way_finishes_on_the_old_publication_and_the_next_one_reads_the_new(tmp_path):
+    def write(path: Path, invocation_id: str) -> None:
+        with duckdb.connect(str(path)) as con:
+            con.execute("create table publication as select ? as invocation_id", [invocation_id])
+
+    path = tmp_path / "warehouse.duckdb"
+    write(path, "old")
+    warehouse = Warehouse(path)
+    read = "select invocation_id from publication"
+    with warehouse.cursor() as under_way:
+        assert under_way.execute(read).fetchone() == ("old",)
+        write(tmp_path / "next.duckdb", "new")
+        os.replace(tmp_path / "next.duckdb", path)
+        with warehouse.cursor() as next_request:
+            assert next_request.execute(read).fetchone() == ("new",)
+        assert under_way.execute(read).fetchone() == ("old",)
+
+
+def test_the_api_serves_a_publication_made_by_another_process_from_the_next_request_on(warehouse, tmp_path):
+    tables = published_tables(warehouse.parent / "target" / "manifest.json")
+    path = tmp_path / "warehouse.duckdb"
+    publish(warehouse, path, tables, "first")
+    # The next build: the first publication less one customer.
+    build = tmp_path / "next_build.duckdb"
+    shutil.copyfile(path, build)
+    with duckdb.connect(str(build)) as con:
+        (gone,) = con.execute(
+            "delete from customer_scores where customer_id = (select min(customer_id) from customer_scores) "
+            "returning customer_id"
+        ).fetchone()
+    with serve(path) as (client, server):
+        assert client.get("/health").json()["invocation_id"] == "first"
+        total = client.get("/customers", params={"limit": 1}).json()["total"]
+        assert client.get(f"/customers/{gone}").status_code == 200
+        assert str(path) in open_files(server.pid)
+        subprocess.run([sys.executable, "-c", PUBLISH, str(build), str(path), json.dumps(tables), "second"], check=True)
+        assert client.get("/health").json()["invocation_id"] == "second"
+        assert client.get(f"/customers/{gone}").status_code == 404
+        assert client.get("/customers", params={"limit": 1}).json()["total"] == total - 1
+        assert f"{path} (deleted)" not in open_files(server.pid), "the old publication is closed"
+
+
+def test_a_publication_held_open_read_write_is_503_until_it_is_let_go(published, tmp_path):
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(published, path)
+    with serve(path) as (client, _):
+        assert client.get("/health").status_code == 200
+        # A new publication, opened read-write (as root may, whatever its mode) before the API reads it.
+        shutil.copyfile(published, tmp_path / "next.duckdb")
+        os.replace(tmp_path / "next.duckdb", path)
+        holder = subprocess.Popen(
+            [sys.executable, "-c", HOLD_READ_WRITE, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        try:
+            assert holder.stdout.readline() == "open\n"
+            for route in ["/health", "/customers?limit=1", "/metrics"]:
+                response = client.get(route)
+                assert response.status_code == 503, route
+                detail = response.json()["detail"]
+                assert "lock" in detail and "\n" not in detail, detail
+        finally:
+            holder.stdin.close()
+            holder.wait(timeout=30)
+        assert client.get("/health").status_code == 200
+
+
+def test_the_publication_is_read_only_for_everyone(published):
+    assert stat.S_IMODE(published.stat().st_mode) == 0o444
+
+
+@pytest.fixture
+def shared_dir() -> Iterator[Path]:
+    """A temporary directory every user may enter (pytest's are private to root)."""
+    with tempfile.TemporaryDirectory() as directory:
+        Path(directory).chmod(0o755)
+        yield Path(directory)
+
+
+def test_even_its_owner_can_open_the_publication_read_only_but_not_read_write(warehouse, shared_dir):
+    path = shared_dir / "warehouse.duckdb"
+    publish(warehouse, path, ["customer_scores"], "shared")
+    # As if nobody had published it: the mode bits must stop the owner too (root ignores them).
+    nobody = pwd.getpwnam("nobody")
+    os.chown(path, nobody.pw_uid, nobody.pw_gid)
+
+    def open_as_nobody(mode: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-c", OPEN_AS_NOBODY, str(path), mode], capture_output=True, text=True)
+
+    read_only = open_as_nobody("read_only")
+    assert read_only.returncode == 0 and read_only.stdout == "shared\n", read_only.stderr
+    read_write = open_as_nobody("read_write")
+    assert read_write.returncode != 0 and "Permission denied" in read_write.stderr, read_write.stdout
 
 
 def test_bounded_load_on_loopback(api, con, capsys):
