@@ -69,10 +69,21 @@ class Metric(BaseModel):
     metric_value: float | None
 
 
+class ModelStatus(BaseModel):
+    model_family: str
+    model_name: str
+    status: Literal["fitted", "skipped"]
+    is_selected: bool
+    validation: str | None
+    reason: str | None
+    requirement: str | None
+
+
 class ModelMetrics(BaseModel):
     clv: list[Metric]
     churn: list[Metric]
     value_score: list[Metric]
+    model_status: list[ModelStatus]
 
 
 class Health(BaseModel):
@@ -197,7 +208,8 @@ def create_app(warehouse_path: Path, api_keys: list[str]) -> FastAPI:
 
     @app.get("/metrics", response_model=ModelMetrics, dependencies=secured)
     def metrics() -> dict:
-        """Validation metrics of the CLV and churn models and the value score."""
+        """Validation metrics of the CLV and churn models and the value score, and which models were fitted
+        (a model the data could not fit or validate is `skipped`, with the reason and the data it needs)."""
         return {
             "clv": warehouse.records(
                 "select model_name, metric_name, metric_value from clv_model_metrics order by 1, 2"
@@ -208,6 +220,9 @@ def create_app(warehouse_path: Path, api_keys: list[str]) -> FastAPI:
             "value_score": warehouse.records(
                 "select 'value_score' as model_name, metric_name, metric_value "
                 "from customer_value_score_metrics order by 2"
+            ),
+            "model_status": warehouse.records(
+                f"select {', '.join(ModelStatus.model_fields)} from model_status order by 1, 2"
             ),
         }
 

@@ -134,6 +134,9 @@ def test_metrics_cover_every_model(api):
     assert {m["model_name"] for m in body["churn"]} >= {"xgboost", "logistic_regression", "recency_rule"}
     assert {m["model_name"] for m in body["clv"]} >= {"bg_nbd", "pareto_nbd", "gamma_gamma"}
     assert body["value_score"]
+    status = {(m["model_family"], m["model_name"]): m for m in body["model_status"]}
+    assert status[("churn", "xgboost")]["status"] == "fitted" and status[("churn", "xgboost")]["is_selected"]
+    assert {family for family, _ in status} == {"clv", "churn", "segments"}
 
 
 @pytest.mark.parametrize(
