@@ -23,8 +23,7 @@ class Unfittable(ValueError):
 
 def status_frame(rows: list[dict]) -> pd.DataFrame:
     """Status rows in the published column order; every column but the flags is text."""
-    frame = pd.DataFrame(rows, columns=COLUMNS)
-    frame["is_selected"] = frame["is_selected"].fillna(False).astype(bool)
+    frame = pd.DataFrame(rows, columns=COLUMNS).astype({"is_selected": bool})
     return frame.astype({c: "string" for c in COLUMNS if c != "is_selected"})
 
 
@@ -34,5 +33,5 @@ def fitted(family: str, model: str, validation: str, is_selected: bool = False) 
 
 
 def skipped(family: str, model: str, error: Unfittable) -> dict:
-    return {"model_family": family, "model_name": model, "status": SKIPPED, "reason": error.reason,
-            "requirement": error.requirement}  # fmt: skip
+    return {"model_family": family, "model_name": model, "status": SKIPPED, "is_selected": False,
+            "reason": error.reason, "requirement": error.requirement}  # fmt: skip
