@@ -54,7 +54,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	# The dbt templater compiles the project; an in-memory warehouse keeps lint free of any data.
-	CUSTOMER_SCORING_WAREHOUSE=:memory: $(BIN)/sqlfluff lint models tests/dbt
+	CUSTOMER_SCORING_WAREHOUSE=:memory: $(BIN)/sqlfluff lint models tests/dbt analyses
 
 # Unit tests, then the end-to-end dbt build on a small generated dataset (tests/python/test_end_to_end.py).
 unit: install

@@ -26,13 +26,13 @@ DEFAULT_PUBLISHED = "data/warehouse.duckdb"
 
 
 def published_tables(manifest_path: Path) -> list[str]:
-    """The marts and snapshots of the build, from the manifest dbt wrote."""
+    """The models with an enforced contract (what BI tools read) and the snapshots, from dbt's manifest."""
     nodes = json.loads(manifest_path.read_text())["nodes"].values()
     return sorted(
         node["name"]
         for node in nodes
         if node["resource_type"] == "snapshot"
-        or (node["resource_type"] == "model" and node["original_file_path"].startswith("models/marts/"))
+        or (node["resource_type"] == "model" and node["config"]["contract"]["enforced"])
     )
 
 

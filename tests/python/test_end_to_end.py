@@ -7,6 +7,8 @@ import shutil
 import duckdb
 import pytest
 
+from customer_scoring.metrics import r_squared
+
 SOURCES = {"crm.customers": "crm_customers", "shop.orders": "orders", "web.events": "web_events"}
 STAGING = {"crm.customers": "stg_crm__customers", "shop.orders": "stg_shop__orders", "web.events": "stg_web__events"}
 
@@ -120,3 +122,21 @@ def test_marts_back_test_on_a_past_as_of_date(dbt, warehouse, dataset, tmp_path)
     assert str(as_of) == "2025-06-30"
     assert str(last_order) <= "2025-06-30"
     assert min_recency >= 0
+
+
+def test_the_readme_analyses_rerun_the_quality_tables(dbt, con, dataset, tmp_path, monkeypatch):
+    monkeypatch.setenv("CUSTOMER_SCORING_TRUTH_DIR", str(dataset["truth"]))
+    # Compiling needs no data: a scratch warehouse keeps dbt off the one `con` has open.
+    dbt(
+        ["compile", "--select", "value_score_against_truth", "clv_against_truth"], dataset["raw"], tmp_path / "w.duckdb"
+    )
+    compiled = tmp_path / "target" / "compiled" / "customer_scoring" / "analyses"
+    quality = con.execute((compiled / "value_score_against_truth.sql").read_text()).df().iloc[0]
+    truth = dataset["truth"] / "customers.parquet"
+    assert quality["value_score_precision"] == pytest.approx(_precision_at_top_fifth(con, truth, "v.value_score"))
+    assert quality["engagement_precision"] == pytest.approx(_precision_at_top_fifth(con, truth, "v.engagement_norm"))
+    clv = con.execute((compiled / "clv_against_truth.sql").read_text()).df().iloc[0]
+    joined = con.execute(
+        f"select c.clv_12m, t.future_spend from customer_clv c join '{truth}' t using (customer_id)"
+    ).df()
+    assert clv["clv_12m_r2"] == pytest.approx(r_squared(joined["future_spend"], joined["clv_12m"]))

@@ -95,11 +95,9 @@ def daily_runs(dataset, tmp_path_factory) -> dict:
         day_two_build = root / "day_two_build.duckdb"
         shutil.copy(build, day_two_build)
         with duckdb.connect(str(build), read_only=True) as con:
-            day_two_values = con.execute(
-                "select model_name, variable_name, observed_value from int_model_monitoring_values"
-            ).df()
+            day_two_values = con.execute("select model_name, variable_name, observed_value from monitored_values").df()
             day_one_bins = con.execute(
-                "select * from int_model_monitoring_bins where as_of_date = '2025-11-30' order by bin_number"
+                "select * from monitoring_bins where as_of_date = '2025-11-30' order by bin_number"
             ).df()
         # A model whose SQL fails (a var that is no number): the build fails and must not be published.
         failed = publish(dataset["raw"], build, published, "--vars", "{session_timeout_minutes: thirty}")

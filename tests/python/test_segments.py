@@ -91,7 +91,7 @@ def test_segments_cover_every_buyer_with_names_that_fit_their_profiles(con):
     buyers = con.execute("select count(*) from customer_rfm").fetchone()[0]
     assert con.execute("select count(distinct customer_id) from customer_segments").fetchone()[0] == buyers
     profiles = con.execute("select * from customer_segment_profiles").df().set_index("segment_name")
-    selection = con.execute("select * from int_segment_k_selection order by k").df()
+    selection = con.execute("select * from fit_segment_k_selection order by k").df()
     best = selection.loc[selection["silhouette"].idxmax()]
     assert len(profiles) == best["k"] == profiles["segment_count"].iloc[0]
     assert profiles["customers"].sum() == buyers

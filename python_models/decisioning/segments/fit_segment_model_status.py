@@ -1,0 +1,13 @@
+"""Whether the buyers could be segmented: k, silhouette and the features used, or why not."""
+
+from customer_scoring.frames import sorted_frame
+from customer_scoring.segments import model_status
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    return model_status(
+        sorted_frame(dbt.ref("customer_segment_features"), ["customer_id"]),
+        sorted_frame(dbt.ref("fit_segment_k_selection"), ["k"]),
+        k_max=int(dbt.config.get("k_max")),
+    )
