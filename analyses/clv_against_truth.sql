@@ -21,13 +21,19 @@ joined as (
     inner join truth on clv.customer_id = truth.customer_id
 ),
 
+mean_spend as (
+    select avg(future_spend) as mean_future_spend
+    from joined
+),
+
 final as (
     select
         count(*) as customers,
-        1 - sum(power(future_spend - clv_12m, 2)) / sum(power(future_spend - (select avg(future_spend) from joined), 2))
-            as clv_12m_r2,
-        corr(clv_rank, spend_rank) as clv_12m_spearman
+        1 - sum(power(joined.future_spend - joined.clv_12m, 2))
+        / sum(power(joined.future_spend - mean_spend.mean_future_spend, 2)) as clv_12m_r2,
+        corr(joined.clv_rank, joined.spend_rank) as clv_12m_spearman
     from joined
+    cross join mean_spend
 )
 
 select * from final

@@ -32,15 +32,15 @@ rankings as (
 
 ranked as (
     select
-        row_number() over (order by future_spend desc, customer_id) <= {{ var('high_value_share') }} * count(*) over ()
+        row_number() over (order by future_spend desc, customer_id asc) <= {{ var('high_value_share') }} * count(*) over ()
             as is_top_spender,
-        row_number() over (order by value_score desc, customer_id) <= {{ var('high_value_share') }} * count(*) over ()
+        row_number() over (order by value_score desc, customer_id asc) <= {{ var('high_value_share') }} * count(*) over ()
             as is_top_value_score,
-        row_number() over (order by engagement_norm desc, customer_id)
+        row_number() over (order by engagement_norm desc, customer_id asc)
         <= {{ var('high_value_share') }} * count(*) over () as is_top_engagement,
-        row_number() over (order by monetary_norm desc, customer_id) <= {{ var('high_value_share') }} * count(*) over ()
+        row_number() over (order by monetary_norm desc, customer_id asc) <= {{ var('high_value_share') }} * count(*) over ()
             as is_top_monetary,
-        row_number() over (order by clv_12m desc, customer_id) <= {{ var('high_value_share') }} * count(*) over ()
+        row_number() over (order by clv_12m desc, customer_id asc) <= {{ var('high_value_share') }} * count(*) over ()
             as is_top_clv
     from rankings
 ),

@@ -124,12 +124,12 @@ def test_marts_back_test_on_a_past_as_of_date(dbt, warehouse, dataset, tmp_path)
     assert min_recency >= 0
 
 
-def test_the_readme_analyses_rerun_the_quality_tables(dbt, con, dataset, tmp_path, monkeypatch):
+def test_the_readme_analyses_rerun_the_quality_tables(dbt, con, dataset, warehouse, tmp_path, monkeypatch):
     monkeypatch.setenv("CUSTOMER_SCORING_TRUTH_DIR", str(dataset["truth"]))
-    # Compiling needs no data: a scratch warehouse keeps dbt off the one `con` has open.
-    dbt(
-        ["compile", "--select", "value_score_against_truth", "clv_against_truth"], dataset["raw"], tmp_path / "w.duckdb"
-    )
+    # Compiling needs no data: a scratch file of the same name (so the compiled refs name the same
+    # database) keeps dbt off the warehouse that `con` has open.
+    selection = ["--select", "value_score_against_truth", "clv_against_truth"]
+    dbt(["compile", *selection], dataset["raw"], tmp_path / warehouse.name)
     compiled = tmp_path / "target" / "compiled" / "customer_scoring" / "analyses"
     quality = con.execute((compiled / "value_score_against_truth.sql").read_text()).df().iloc[0]
     truth = dataset["truth"] / "customers.parquet"
