@@ -24,11 +24,11 @@ test: install browser lint unit
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt pyproject.toml
+# The package with every extra, each dependency at the version constraints.txt pins.
+$(VENV)/.installed: pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt
-	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[api,report,dev]'
 	touch $@
 
 # Generates the default synthetic dataset unless raw data is already there (your own, or an earlier run).
