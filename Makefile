@@ -14,7 +14,7 @@ export CUSTOMER_SCORING_WAREHOUSE ?= data/build.duckdb
 export CUSTOMER_SCORING_PUBLISHED ?= data/warehouse.duckdb
 export CUSTOMER_SCORING_TRUTH_DIR ?= data/truth
 
-.PHONY: build test install data browser lint unit report api clean
+.PHONY: build test install lock data browser lint unit report api clean
 
 # Write-audit-publish: dbt build (models and every test) into the build warehouse, then publish.
 build: install data
@@ -30,6 +30,16 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[api,report,dev]'
 	touch $@
+
+# Pins the newest versions pyproject.toml allows: resolved in a scratch venv, frozen into constraints.txt
+# under its comment header.
+lock:
+	set -e; scratch=$$(mktemp -d); trap 'rm -rf "$$scratch"' EXIT; \
+	$(PYTHON) -m venv $$scratch; \
+	$$scratch/bin/pip install --quiet --upgrade pip; \
+	$$scratch/bin/pip install --quiet -e '.[api,report,dev]'; \
+	{ grep '^#' constraints.txt; $$scratch/bin/pip freeze --exclude-editable; } > $$scratch/constraints.txt; \
+	mv $$scratch/constraints.txt constraints.txt
 
 # Generates the default synthetic dataset unless raw data is already there (your own, or an earlier run).
 data: install
