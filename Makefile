@@ -24,8 +24,9 @@ test: install browser lint unit
 
 install: $(VENV)/.installed
 
-# The package with every extra, each dependency at the version constraints.txt pins.
-$(VENV)/.installed: pyproject.toml constraints.txt
+# The package with every extra (named here, hence the Makefile prerequisite), each dependency at the version
+# constraints.txt pins.
+$(VENV)/.installed: pyproject.toml constraints.txt Makefile
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[api,report,dev]'
