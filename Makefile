@@ -14,7 +14,7 @@ export CUSTOMER_SCORING_WAREHOUSE ?= data/build.duckdb
 export CUSTOMER_SCORING_PUBLISHED ?= data/warehouse.duckdb
 export CUSTOMER_SCORING_TRUTH_DIR ?= data/truth
 
-.PHONY: build test install data browser lint unit report api clean
+.PHONY: build test install lock data browser lint unit report api clean
 
 # Write-audit-publish: dbt build (models and every test) into the build warehouse, then publish.
 build: install data
@@ -24,12 +24,23 @@ test: install browser lint unit
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt pyproject.toml
+# The package with every extra (named here, hence the Makefile prerequisite), each dependency at the version
+# constraints.txt pins.
+$(VENV)/.installed: pyproject.toml constraints.txt Makefile
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt
-	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[api,report,dev]'
 	touch $@
+
+# Pins the newest versions pyproject.toml allows: resolved in a scratch venv, frozen into constraints.txt
+# under its comment header.
+lock:
+	set -e; scratch=$$(mktemp -d); trap 'rm -rf "$$scratch"' EXIT; \
+	$(PYTHON) -m venv $$scratch; \
+	$$scratch/bin/pip install --quiet --upgrade pip; \
+	$$scratch/bin/pip install --quiet -e '.[api,report,dev]'; \
+	{ grep '^#' constraints.txt; $$scratch/bin/pip freeze --exclude-editable; } > $$scratch/constraints.txt; \
+	mv $$scratch/constraints.txt constraints.txt
 
 # Generates the default synthetic dataset unless raw data is already there (your own, or an earlier run).
 data: install

@@ -17,6 +17,16 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 E2E_CUSTOMERS = 5000
 
 
+# A test using any of these runs dbt, or reads what a dbt build wrote (pytest lists fixtures transitively).
+E2E_FIXTURES = {"dbt", "warehouse", "published", "con"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if E2E_FIXTURES.intersection(item.fixturenames):
+            item.add_marker(pytest.mark.e2e)
+
+
 def run_dbt(args: list[str], raw_dir: Path, warehouse: Path, check: bool = True) -> subprocess.CompletedProcess:
     """Run dbt from the project directory against the given raw data and warehouse; with check, fail
     with its log unless it succeeds."""

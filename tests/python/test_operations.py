@@ -18,6 +18,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+pytestmark = pytest.mark.e2e  # runs dbt itself (customer_scoring.publish)
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 DAY_ONE_END = "2025-11-30 23:59:59"

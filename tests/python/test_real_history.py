@@ -20,6 +20,8 @@ from sklearn.metrics import roc_auc_score
 from customer_scoring.import_orders import main as import_orders
 from customer_scoring.report import render
 
+pytestmark = pytest.mark.e2e  # runs dbt itself (customer_scoring.publish)
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 CDNOW = Path(lifetimes.__file__).parent / "datasets" / "CDNOW_master.txt"
 # Amounts an export really holds that are no plain number: quarantined as invalid_amount with their text.
