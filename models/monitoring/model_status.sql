@@ -26,18 +26,17 @@ statuses as (
     select * from segments
 ),
 
-final as (
+dated as (
     select
-        cast(statuses.model_family as {{ dbt.type_string() }}) as model_family,
-        cast(statuses.model_name as {{ dbt.type_string() }}) as model_name,
-        cast(statuses.status as {{ dbt.type_string() }}) as status,
-        cast(statuses.is_selected as boolean) as is_selected,
-        cast(statuses.validation as {{ dbt.type_string() }}) as validation,
-        cast(statuses.reason as {{ dbt.type_string() }}) as reason,
-        cast(statuses.requirement as {{ dbt.type_string() }}) as requirement,
+        statuses.*,
         as_of.as_of_date
     from statuses
     cross join as_of
+),
+
+final as (
+    select {{ cast_to_contract('dated') }}
+    from dated
 )
 
 select * from final

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from customer_scoring.generate import GeneratorConfig, generate
 from customer_scoring.publish import publish, published_tables
@@ -81,6 +82,12 @@ def published(warehouse, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("published") / "warehouse.duckdb"
     publish(warehouse, path, published_tables(warehouse.parent / "target" / "manifest.json"), "e2e")
     return path
+
+
+@pytest.fixture(scope="session")
+def dbt_vars() -> dict:
+    """The project's vars as dbt_project.yml sets them: tests read tunables here instead of repeating them."""
+    return yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
 
 
 @pytest.fixture

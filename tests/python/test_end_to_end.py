@@ -83,7 +83,7 @@ def _precision_at_top_fifth(con, truth, score_sql: str) -> float:
     ).fetchone()[0]
 
 
-def test_value_score_finds_the_future_top_spenders(con, dataset):
+def test_value_score_finds_the_future_top_spenders(con, dataset, dbt_vars):
     truth = dataset["truth"] / "customers.parquet"
     precision = _precision_at_top_fifth(con, truth, "v.value_score")
     engagement_only = _precision_at_top_fifth(con, truth, "v.engagement_norm")
@@ -94,7 +94,7 @@ def test_value_score_finds_the_future_top_spenders(con, dataset):
     (flagged,) = con.execute(
         "select avg(case when is_high_value then 1.0 else 0.0 end) from customer_value_score"
     ).fetchone()
-    assert flagged == pytest.approx(0.2, abs=0.01)
+    assert flagged == pytest.approx(dbt_vars["high_value_share"], abs=0.01)
 
 
 def test_value_score_tenure_correlation_is_recorded(con):

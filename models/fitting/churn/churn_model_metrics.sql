@@ -6,11 +6,7 @@ metrics as (
 ),
 
 final as (
-    select
-        cast(model_name as {{ dbt.type_string() }}) as model_name,
-        cast(metric_name as {{ dbt.type_string() }}) as metric_name,
-        cast(metric_value as {{ dbt.type_float() }}) as metric_value,
-        cast(test_cutoff_date as date) as test_cutoff_date
+    select {{ cast_to_contract('metrics') }}
     from metrics
 )
 

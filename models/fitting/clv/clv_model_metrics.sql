@@ -9,14 +9,17 @@ as_of as (
     select * from {{ ref('int_as_of_date') }}
 ),
 
-final as (
+dated as (
     select
-        cast(metrics.model_name as {{ dbt.type_string() }}) as model_name,
-        cast(metrics.metric_name as {{ dbt.type_string() }}) as metric_name,
-        cast(metrics.metric_value as {{ dbt.type_float() }}) as metric_value,
+        metrics.*,
         as_of.as_of_date
     from metrics
     cross join as_of
+),
+
+final as (
+    select {{ cast_to_contract('dated') }}
+    from dated
 )
 
 select * from final
