@@ -1,8 +1,7 @@
 -- Every raw web event, typed, with the first reason it fails validation (null when it passes).
--- Incremental: a run validates only the raw rows not loaded before (raw_row_key), together with the
--- loaded rows that share an event id with them, so duplicates rank exactly as in a full refresh.
--- The raw file is append-only; a row is checked against the CRM and the clock when it loads, and a row
--- quarantined as unknown_customer is checked again once that customer arrives in the CRM.
+-- Incremental (rows_to_validate, rank_with_loaded_rows): a run validates the raw rows not loaded before and
+-- those waiting for their customer, ranked for duplicates with the loaded rows that share their id, so the
+-- table equals a full refresh. A row is checked against the CRM and the clock when it is validated.
 {{ config(materialized='incremental', unique_key='raw_row_key', on_schema_change='fail') }}
 with
 
@@ -23,17 +22,7 @@ customers as (
 ),
 
 new_rows as (
-    select keyed.*
-    from keyed
-    {%- if is_incremental() %}
-        left join {{ this }} as loaded on keyed.raw_row_key = loaded.raw_row_key
-    where
-        loaded.raw_row_key is null
-        or (
-            loaded.rejection_reason = 'unknown_customer'
-            and loaded.customer_id in (select customers.customer_id from customers)
-        )
-    {%- endif %}
+    {{ rows_to_validate('keyed', 'customers') }}
 ),
 
 typed as (
@@ -66,46 +55,13 @@ checked as (
     left join customers on typed.customer_id = customers.customer_id
 ),
 
-{%- if is_incremental() %}
-
--- Loaded rows sharing an event id with a new row, with the check they passed or failed.
-reloaded as (
-    select
-        loaded.raw_row_key,
-        loaded.raw_event_id,
-        loaded.event_id,
-        loaded.customer_id,
-        loaded.raw_event_ts,
-        loaded.event_at,
-        loaded.event_type,
-        loaded.event_target,
-        loaded.duration_seconds,
-        nullif(loaded.rejection_reason, 'duplicate_event_id') as row_check
-    from {{ this }} as loaded
-    where
-        loaded.event_id in (select checked.event_id from checked)
-        and loaded.raw_row_key not in (select checked.raw_row_key from checked)
-),
-{%- endif %}
-
-batch as (
-    select * from checked
-    {%- if is_incremental() %}
-        union all
-        select * from reloaded
-    {%- endif %}
-),
-
 ranked as (
-    select
-        *,
-        row_number() over (
-            partition by event_id
-            order by
-                row_check asc nulls first, event_at asc, customer_id asc, event_type asc, event_target asc,
-                raw_row_key asc
-        ) as record_rank
-    from batch
+    {{ rank_with_loaded_rows(
+        'checked',
+        id_column='event_id',
+        order_by='batch.event_at asc, batch.customer_id asc, batch.event_type asc, batch.event_target asc',
+        duplicate_reason='duplicate_event_id',
+    ) }}
 ),
 
 final as (
