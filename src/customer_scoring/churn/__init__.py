@@ -1,0 +1,46 @@
+"""Churn: who among recently active buyers will neither order nor visit in the next horizon, and when.
+
+Point-in-time features per (customer, cutoff) (`features`) train a recency rule, logistic regression, a
+random forest and XGBoost (`estimators`), each calibrated (isotonic) with an F1-best threshold, and a
+Weibull AFT model of the days until churn (`survival`). Validation is out of time and as used, on
+cutoffs the history decides (`schemes`); holdout predictions, metrics and each model's status come from
+`validation`. XGBoost, refitted once on the latest labelled cutoff, scores every recent buyer and explains
+its scores with SHAP (`scoring`).
+"""
+
+from customer_scoring.churn.estimators import (
+    CLASSIFIERS,
+    PRIMARY,
+    RULE,
+    FittedModel,
+    RecencyRule,
+    fit_models,
+)
+from customer_scoring.churn.features import CATEGORICAL, NUMERIC, design_matrix
+from customer_scoring.churn.schemes import Scheme, scoring_scheme, validation_scheme
+from customer_scoring.churn.scoring import feature_importance, fit_primary, risk_scores
+from customer_scoring.churn.survival import SURVIVAL, SurvivalModel
+from customer_scoring.churn.validation import holdout_predictions, model_metrics, model_status
+
+__all__ = [
+    "CATEGORICAL",
+    "CLASSIFIERS",
+    "NUMERIC",
+    "PRIMARY",
+    "RULE",
+    "SURVIVAL",
+    "FittedModel",
+    "RecencyRule",
+    "Scheme",
+    "SurvivalModel",
+    "design_matrix",
+    "feature_importance",
+    "fit_models",
+    "fit_primary",
+    "holdout_predictions",
+    "model_metrics",
+    "model_status",
+    "risk_scores",
+    "scoring_scheme",
+    "validation_scheme",
+]
