@@ -24,6 +24,9 @@ class SurvivalModel:
     """Weibull AFT on log-scaled, standardized features: days from a cutoff until churn, with customers
     not yet churned censored at their latest activity."""
 
+    def __init__(self, penalizer: float = 0.01):
+        self.penalizer = penalizer
+
     def fit(self, rows: pd.DataFrame) -> SurvivalModel:
         rows = at_most(rows)
         X = np.log1p(rows[NUMERIC].clip(lower=0))
@@ -31,7 +34,7 @@ class SurvivalModel:
         data = pd.DataFrame(self.scaler_.transform(X), columns=NUMERIC)
         data["duration"] = rows["days_to_churn"].to_numpy() + 1.0  # Weibull needs positive durations
         data["observed"] = rows["churn_observed"].to_numpy()
-        self.fitter_ = WeibullAFTFitter(penalizer=0.01).fit(data, "duration", "observed")
+        self.fitter_ = WeibullAFTFitter(penalizer=self.penalizer).fit(data, "duration", "observed")
         return self
 
     def _design(self, rows: pd.DataFrame) -> pd.DataFrame:
