@@ -107,5 +107,5 @@ def scoring_scheme(features: pd.DataFrame, horizon_days: int) -> Scheme:
     """The final fit: the validated scheme moved forward, calibrating on the latest labelled cutoff."""
     validation_scheme(features, horizon_days)  # no scores from a model that could not be validated
     cutoffs = labelled_cutoffs(features)
-    train = horizon_ended_by(cutoffs, cutoffs[-1], horizon_days)
-    return Scheme(train, cutoffs[-1]) if train else Scheme(cutoffs, None)
+    # Validated, so some labelled horizon ends by the last labelled cutoff: there is always one to calibrate at.
+    return Scheme(horizon_ended_by(cutoffs, cutoffs[-1], horizon_days), cutoffs[-1])
