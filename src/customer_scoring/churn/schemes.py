@@ -14,7 +14,7 @@ one class only, `validation_scheme` raises `Unfittable`, with what history it wo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -24,29 +24,34 @@ from customer_scoring.status import Unfittable
 
 @dataclass(frozen=True)
 class Scheme:
-    """Which labelled rows train, calibrate and test a model. Without a calibration cutoff, a held-out
-    third of the training customers calibrates (and picks the threshold) instead."""
+    """Which labelled rows train, calibrate and test a model. Training takes every labelled cutoff from
+    `train_from` to `train_to`: a scheme trains on the earliest labelled cutoffs, so its window names
+    them all. Without a calibration cutoff, a held-out third of the training customers calibrates (and
+    picks the threshold) instead."""
 
-    train_cutoffs: list
+    train_from: object
+    train_to: object
     calibration_cutoff: object | None
-    test_cutoff: object | None = field(default=None)
+    test_cutoff: object | None = None
 
     def split(self, features: pd.DataFrame, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The training rows (at most MAX_FIT_ROWS) and the calibration rows."""
         labelled = features[features["churned"].notna()]
-        train = labelled[labelled["cutoff_date"].isin(self.train_cutoffs)]
+        train = labelled[labelled["cutoff_date"].between(self.train_from, self.train_to)]
         if self.calibration_cutoff is not None:
             return at_most(train, seed), labelled[labelled["cutoff_date"] == self.calibration_cutoff]
         held_out = pd.util.hash_pandas_object(train["customer_id"], index=False).to_numpy() % 3 == 0
         return at_most(train[~held_out], seed), train[held_out]
 
     def describe(self) -> str:
-        train = f"train on cutoffs {_day(self.train_cutoffs[0])} to {_day(self.train_cutoffs[-1])}"
+        parts = [f"train on cutoffs {_day(self.train_from)} to {_day(self.train_to)}"]
         if self.calibration_cutoff is None:
-            calibrate = "calibrate on a held-out third of their customers"
+            parts.append("calibrate on a held-out third of their customers")
         else:
-            calibrate = f"calibrate at {_day(self.calibration_cutoff)}"
-        return f"{train}, {calibrate}, test at {_day(self.test_cutoff)}"
+            parts.append(f"calibrate at {_day(self.calibration_cutoff)}")
+        if self.test_cutoff is not None:  # the final fit is not tested
+            parts.append(f"test at {_day(self.test_cutoff)}")
+        return ", ".join(parts)
 
 
 def _day(cutoff) -> str:
@@ -63,13 +68,17 @@ def horizon_ended_by(cutoffs: list, date, horizon_days: int) -> list:
     return [c for c in cutoffs if pd.Timestamp(c) + pd.Timedelta(days=horizon_days) <= pd.Timestamp(date)]
 
 
+def _trained_on(train: list, calibration_cutoff) -> Scheme:
+    return Scheme(train[0], train[-1], calibration_cutoff)
+
+
 def _scheme_before(cutoffs: list, date, horizon_days: int) -> Scheme | None:
     """The longest scheme whose labels all end by `date` (None: not even two nested horizons)."""
     ended = horizon_ended_by(cutoffs, date, horizon_days)
     if not ended:
         return None
     train = horizon_ended_by(ended, ended[-1], horizon_days)
-    return Scheme(train, ended[-1]) if train else Scheme(ended, None)
+    return _trained_on(train, ended[-1]) if train else _trained_on(ended, None)
 
 
 def _requirement(horizon_days: int) -> str:
@@ -95,7 +104,7 @@ def validation_scheme(features: pd.DataFrame, horizon_days: int) -> Scheme:
     if scheme is None:
         known = f"{len(cutoffs)} cutoff(s) with a known {horizon_days}-day outcome"
         raise Unfittable(f"{known}, none ending before another", _requirement(horizon_days))
-    scheme = Scheme(scheme.train_cutoffs, scheme.calibration_cutoff, cutoffs[-1])
+    scheme = Scheme(scheme.train_from, scheme.train_to, scheme.calibration_cutoff, cutoffs[-1])
     train, calibration = scheme.split(features)
     _check_classes(train, "training", horizon_days)
     _check_classes(calibration, "calibration", horizon_days)
@@ -108,4 +117,4 @@ def scoring_scheme(features: pd.DataFrame, horizon_days: int) -> Scheme:
     validation_scheme(features, horizon_days)  # no scores from a model that could not be validated
     cutoffs = labelled_cutoffs(features)
     # Validated, so some labelled horizon ends by the last labelled cutoff: there is always one to calibrate at.
-    return Scheme(horizon_ended_by(cutoffs, cutoffs[-1], horizon_days), cutoffs[-1])
+    return _trained_on(horizon_ended_by(cutoffs, cutoffs[-1], horizon_days), cutoffs[-1])
