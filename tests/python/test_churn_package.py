@@ -1,12 +1,23 @@
-"""The churn package on synthetic features, without a dbt build: validation schemes."""
+"""The churn package on synthetic features, without a dbt build: validation schemes, and fitted models that
+predict exactly as scikit-learn's calibrated classifiers."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.frozen import FrozenEstimator
 
-from customer_scoring.churn import CATEGORICAL, NUMERIC, Scheme, scoring_scheme, validation_scheme
+from customer_scoring.churn import (
+    CATEGORICAL,
+    NUMERIC,
+    Scheme,
+    design_matrix,
+    fit_models,
+    scoring_scheme,
+    validation_scheme,
+)
 from customer_scoring.status import Unfittable
 
 HORIZON_DAYS = 90
@@ -96,3 +107,21 @@ def test_one_class_is_unfittable(features):
         == "the training rows hold only one class (600 rows): churn cannot be learned or judged there"
     )
     assert error.value.requirement.startswith("customers who churn and customers who stay at the training cutoffs")
+
+
+# Fitted models predict as CalibratedClassifierCV over the fitted classifier did.
+
+
+def test_holdout_probabilities_are_those_of_the_calibrated_classifiers():
+    """Every classifier, the logistic regression calibrated on its decision function included, predicts as
+    CalibratedClassifierCV over it did."""
+    features = synthetic_features(months=12, customers=100)
+    scheme = validation_scheme(features, HORIZON_DAYS)
+    _, calibration = scheme.split(features)
+    test = features[features["cutoff_date"] == scheme.test_cutoff]
+    for name, model in fit_models(features, scheme).items():
+        X_cal = design_matrix(calibration, model.columns)
+        calibrated = CalibratedClassifierCV(FrozenEstimator(model.classifier), method="isotonic")
+        calibrated.fit(X_cal, calibration["churned"].astype(int))
+        expected = calibrated.predict_proba(design_matrix(test, model.columns))[:, 1]
+        np.testing.assert_array_equal(model.predict_proba(test), expected, err_msg=name)

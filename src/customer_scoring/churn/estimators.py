@@ -23,6 +23,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
+from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.pipeline import make_pipeline
@@ -75,26 +76,43 @@ def estimators(positive_share: float, seed: int) -> dict:
     }
 
 
-@dataclass
+def _calibrated_probability(classifier, calibrator: IsotonicRegression, X: pd.DataFrame) -> np.ndarray:
+    """P(churn) as CalibratedClassifierCV gives it for two classes: the calibrator applied to the classifier's
+    decision function when it has one (logistic regression), else to its probability."""
+    if hasattr(classifier, "decision_function"):
+        score = classifier.decision_function(X)
+    else:
+        score = classifier.predict_proba(X)[:, 1]
+    probability = calibrator.predict(score).astype(float)
+    probability[(probability > 1.0) & (probability <= 1.0 + 1e-5)] = 1.0  # CalibratedClassifierCV's rounding guard
+    return probability
+
+
+@dataclass(frozen=True)
 class FittedModel:
-    model: object  # calibrated classifier
+    """A fitted classifier, its isotonic calibrator, its F1-best threshold and its design-matrix columns."""
+
+    classifier: object
+    calibrator: IsotonicRegression
     threshold: float
     columns: list[str]
 
     def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
-        return self.model.predict_proba(design_matrix(features, self.columns))[:, 1]
+        """Calibrated churn probability of each row of `features`."""
+        return _calibrated_probability(self.classifier, self.calibrator, design_matrix(features, self.columns))
 
     @property
     def booster(self) -> xgb.Booster:
-        """The XGBoost booster inside the calibrated, frozen wrapper."""
-        return self.model.estimator.estimator.get_booster()
+        """XGBoost's booster (XGBoost models only)."""
+        return self.classifier.get_booster()
 
 
 def fit_models(features: pd.DataFrame, scheme: Scheme, seed: int = 0, names=None) -> dict[str, FittedModel]:
-    """Train, calibrate and pick thresholds as `scheme` says."""
+    """Train, calibrate and pick thresholds as `scheme` says (only the classifiers in `names`, if given)."""
     train, calibration = scheme.split(features, seed)
     X_train, y_train = design_matrix(train), train["churned"].astype(int)
-    X_cal, y_cal = design_matrix(calibration, list(X_train.columns)), calibration["churned"].astype(int)
+    columns = list(X_train.columns)
+    X_cal, y_cal = design_matrix(calibration, columns), calibration["churned"].astype(int)
     fitted = {}
     for name, estimator in estimators(y_train.mean(), seed).items():
         if names is not None and name not in names:
@@ -104,9 +122,13 @@ def fit_models(features: pd.DataFrame, scheme: Scheme, seed: int = 0, names=None
             # Its prediction threads add the trees' votes in the order they finish: one thread keeps the
             # probabilities bit-identical from run to run (the fit itself is deterministic in parallel).
             estimator.set_params(n_jobs=1)
+        # A frozen estimator is not refitted, so one isotonic calibrator is fitted on all calibration rows;
+        # it is taken out of the wrapper so that a fitted model is two plain parts that can be written out.
         calibrated = CalibratedClassifierCV(FrozenEstimator(estimator), method="isotonic").fit(X_cal, y_cal)
-        probability = calibrated.predict_proba(X_cal)[:, 1]
+        (pair,) = calibrated.calibrated_classifiers_
+        (calibrator,) = pair.calibrators
+        probability = _calibrated_probability(estimator, calibrator, X_cal)
         candidates = np.unique(np.quantile(probability, np.linspace(0.05, 0.95, 91)))
         threshold = max(candidates, key=lambda t: f1_score(y_cal, probability >= t))
-        fitted[name] = FittedModel(calibrated, float(threshold), list(X_train.columns))
+        fitted[name] = FittedModel(estimator, calibrator, float(threshold), columns)
     return fitted
