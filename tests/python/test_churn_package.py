@@ -1,30 +1,51 @@
-"""The churn package on synthetic features, without a dbt build: validation schemes, and fitted models that
-predict exactly as scikit-learn's calibrated classifiers."""
+"""The churn package on synthetic features, without a dbt build: validation schemes, and one fit of the
+primary model that travels as a frame and scores exactly as the calibrated classifier it was."""
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+import xgboost as xgb
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
+from sklearn.metrics import f1_score
 
 from customer_scoring.churn import (
     CATEGORICAL,
+    MODEL_COLUMNS,
     NUMERIC,
+    PRIMARY,
+    FittedModel,
     Scheme,
     design_matrix,
+    feature_importance,
     fit_models,
+    fit_primary,
+    holdout_predictions,
+    model_metrics,
+    model_status,
+    primary_model_frame,
+    risk_scores,
     scoring_scheme,
     validation_scheme,
 )
+from customer_scoring.churn.estimators import estimators
+from customer_scoring.churn.scoring import IMPORTANCE_COLUMNS, RISK_COLUMNS
+from customer_scoring.churn.validation import HOLDOUT_COLUMNS
 from customer_scoring.status import Unfittable
 
 HORIZON_DAYS = 90
+TIERS = {"medium": 0.25, "high": 0.5, "critical": 0.75}
 
 
 def day(text: str) -> pd.Timestamp:
     return pd.Timestamp(text)
+
+
+def typed(columns: dict[str, str]) -> dict:
+    return {column: pd.Series(dtype=dtype).dtype for column, dtype in columns.items()}
 
 
 def synthetic_features(months: int, customers: int = 200, seed: int = 0) -> pd.DataFrame:
@@ -54,6 +75,11 @@ def synthetic_features(months: int, customers: int = 200, seed: int = 0) -> pd.D
 @pytest.fixture(scope="module")
 def features() -> pd.DataFrame:
     return synthetic_features(months=12)
+
+
+@pytest.fixture(scope="module")
+def fitted(features) -> FittedModel:
+    return fit_primary(features, HORIZON_DAYS)
 
 
 # Validation schemes. Labels are known at cutoffs whose 90-day horizon ends by the last cutoff.
@@ -109,7 +135,114 @@ def test_one_class_is_unfittable(features):
     assert error.value.requirement.startswith("customers who churn and customers who stay at the training cutoffs")
 
 
-# Fitted models predict as CalibratedClassifierCV over the fitted classifier did.
+# One fit, serialized.
+
+
+def test_the_model_frame_is_one_typed_row_without_pickle(fitted):
+    frame = fitted.to_frame()
+    assert list(frame.columns) == list(MODEL_COLUMNS) and len(frame) == 1
+    assert frame.dtypes.to_dict() == typed(MODEL_COLUMNS)
+    row = frame.iloc[0]
+    assert row["booster"].startswith("{") and row["calibrator"].startswith("{")
+    assert row["scheme"] == "train on cutoffs 2024-01-31 to 2024-06-30, calibrate at 2024-09-30"
+    assert (row["train_from"], row["train_to"]) == (day("2024-01-31"), day("2024-06-30"))
+    assert pd.isna(row["test_cutoff"]), "the final fit is not tested"
+
+
+def test_the_model_read_back_predicts_and_explains_bit_for_bit(features, fitted):
+    again = FittedModel.from_frame(fitted.to_frame())
+    np.testing.assert_array_equal(again.predict_proba(features), fitted.predict_proba(features))
+    np.testing.assert_array_equal(again.contributions(features), fitted.contributions(features))
+    assert again.booster.get_score(importance_type="total_gain") == fitted.booster.get_score(
+        importance_type="total_gain"
+    )
+    assert (again.threshold, again.columns, again.scheme) == (fitted.threshold, fitted.columns, fitted.scheme)
+    pd.testing.assert_frame_equal(again.to_frame(), fitted.to_frame())
+
+
+def test_the_calibrator_read_back_is_the_same_function(fitted):
+    """Rebuilt from its thresholds, the isotonic calibrator keeps them and maps every score as before: at the
+    thresholds, between them, beyond them (clipped)."""
+    before, after = fitted.calibrator, FittedModel.from_frame(fitted.to_frame()).calibrator
+    for attribute in ("X_thresholds_", "y_thresholds_"):
+        np.testing.assert_array_equal(getattr(after, attribute), getattr(before, attribute))
+        assert getattr(after, attribute).dtype == getattr(before, attribute).dtype == np.float32
+    grid = np.concatenate([before.X_thresholds_, np.linspace(-0.5, 1.5, 20_001, dtype=np.float32)])
+    np.testing.assert_array_equal(after.predict(grid), before.predict(grid))
+
+
+def test_the_model_survives_a_duckdb_table(features, fitted):
+    """As dbt stores a Python model's frame and the next model reads it back."""
+    frame = fitted.to_frame()
+    with duckdb.connect() as con:
+        con.register("frame", frame)
+        con.execute("create table churn_model as select * from frame")
+        stored = con.sql("select * from churn_model").df()
+    again = FittedModel.from_frame(stored)
+    np.testing.assert_array_equal(again.predict_proba(features), fitted.predict_proba(features))
+    np.testing.assert_array_equal(again.contributions(features), fitted.contributions(features))
+    assert again.scheme == fitted.scheme
+
+
+def test_a_held_out_third_scheme_survives_the_frame():
+    features = synthetic_features(months=8)
+    fitted = fit_models(features, validation_scheme(features, HORIZON_DAYS), names=[PRIMARY])[PRIMARY]
+    again = FittedModel.from_frame(fitted.to_frame())
+    assert again.scheme == fitted.scheme and again.scheme.calibration_cutoff is None
+    np.testing.assert_array_equal(again.predict_proba(features), fitted.predict_proba(features))
+
+
+def test_without_a_model_every_step_returns_its_empty_frame(features):
+    stayers = features.assign(churned=features["churned"] * 0)
+    model = primary_model_frame(stayers, HORIZON_DAYS)
+    assert FittedModel.from_frame(model) is None
+    for frame, columns in (
+        (model, MODEL_COLUMNS),
+        (holdout_predictions(stayers, HORIZON_DAYS), HOLDOUT_COLUMNS),
+        (risk_scores(stayers, None, TIERS), RISK_COLUMNS),
+        (feature_importance(stayers, None), IMPORTANCE_COLUMNS),
+    ):
+        assert frame.empty and frame.dtypes.to_dict() == typed(columns)
+    status = model_status(stayers, model_metrics(holdout_predictions(stayers, HORIZON_DAYS)), HORIZON_DAYS)
+    assert (status["status"] == "skipped").all() and status["reason"].str.contains("only one class").all()
+
+
+# The serialized model scores as the calibrated classifier did before it became a frame.
+
+
+def _calibrated_classifier(features: pd.DataFrame, scheme: Scheme) -> tuple[CalibratedClassifierCV, float]:
+    """XGBoost fitted as before the package: calibrated by scikit-learn's CalibratedClassifierCV over the
+    frozen booster, with the F1-best threshold on the calibration rows."""
+    train, calibration = scheme.split(features)
+    X_train, y_train = design_matrix(train), train["churned"].astype(int)
+    X_cal, y_cal = design_matrix(calibration, list(X_train.columns)), calibration["churned"].astype(int)
+    primary = estimators(y_train.mean(), seed=0)[PRIMARY].fit(X_train, y_train)
+    calibrated = CalibratedClassifierCV(FrozenEstimator(primary), method="isotonic").fit(X_cal, y_cal)
+    probability = calibrated.predict_proba(X_cal)[:, 1]
+    candidates = np.unique(np.quantile(probability, np.linspace(0.05, 0.95, 91)))
+    return calibrated, max(candidates, key=lambda t: f1_score(y_cal, probability >= t))
+
+
+def test_scores_and_importance_from_the_frame_are_those_of_the_calibrated_classifier(features):
+    calibrated, threshold = _calibrated_classifier(features, scoring_scheme(features, HORIZON_DAYS))
+    fitted = FittedModel.from_frame(primary_model_frame(features, HORIZON_DAYS))
+    assert fitted.threshold == threshold
+
+    scores = risk_scores(features, fitted, TIERS)
+    recent = features[features["cutoff_date"] >= day("2024-11-30")].reset_index(drop=True)
+    X = design_matrix(recent, fitted.columns)
+    np.testing.assert_array_equal(scores["churn_probability"], calibrated.predict_proba(X)[:, 1])
+    booster = calibrated.estimator.estimator.get_booster()
+    contributions = booster.predict(xgb.DMatrix(X), pred_contribs=True)[:, :-1]
+    top = np.array(fitted.columns)[np.argsort(-contributions, axis=1, kind="stable")[:, :3]]
+    np.testing.assert_array_equal(scores[["driver_1", "driver_2", "driver_3"]].to_numpy(), top)
+
+    importance = feature_importance(features, fitted).set_index("feature_name")
+    gain = booster.get_score(importance_type="total_gain")
+    assert importance["total_gain"].to_dict() == {c: gain.get(c, 0.0) for c in fitted.columns}
+    labelled = design_matrix(features[features["churned"].notna()], fitted.columns)
+    mean_abs_shap = np.abs(booster.predict(xgb.DMatrix(labelled), pred_contribs=True)[:, :-1]).mean(axis=0)
+    np.testing.assert_array_equal(importance.loc[fitted.columns, "mean_abs_shap"], mean_abs_shap)
 
 
 def test_holdout_probabilities_are_those_of_the_calibrated_classifiers():

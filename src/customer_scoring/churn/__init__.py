@@ -5,11 +5,12 @@ random forest and XGBoost (`estimators`), each calibrated (isotonic) with an F1-
 Weibull AFT model of the days until churn (`survival`). Validation is out of time and as used, on
 cutoffs the history decides (`schemes`); holdout predictions, metrics and each model's status come from
 `validation`. XGBoost, refitted once on the latest labelled cutoff, scores every recent buyer and explains
-its scores with SHAP (`scoring`).
+its scores with SHAP (`scoring`); that one fit travels between steps as a frame (`FittedModel.to_frame`).
 """
 
 from customer_scoring.churn.estimators import (
     CLASSIFIERS,
+    MODEL_COLUMNS,
     PRIMARY,
     RULE,
     FittedModel,
@@ -18,13 +19,14 @@ from customer_scoring.churn.estimators import (
 )
 from customer_scoring.churn.features import CATEGORICAL, NUMERIC, design_matrix
 from customer_scoring.churn.schemes import Scheme, scoring_scheme, validation_scheme
-from customer_scoring.churn.scoring import feature_importance, fit_primary, risk_scores
+from customer_scoring.churn.scoring import feature_importance, fit_primary, primary_model_frame, risk_scores
 from customer_scoring.churn.survival import SURVIVAL, SurvivalModel
 from customer_scoring.churn.validation import holdout_predictions, model_metrics, model_status
 
 __all__ = [
     "CATEGORICAL",
     "CLASSIFIERS",
+    "MODEL_COLUMNS",
     "NUMERIC",
     "PRIMARY",
     "RULE",
@@ -40,6 +42,7 @@ __all__ = [
     "holdout_predictions",
     "model_metrics",
     "model_status",
+    "primary_model_frame",
     "risk_scores",
     "scoring_scheme",
     "validation_scheme",

@@ -9,12 +9,14 @@
 Each is trained as a `Scheme` says, then calibrated by isotonic regression of the label on its score
 (Zadrozny & Elkan 2002, "Transforming Classifier Scores into Accurate Multiclass Probability Estimates",
 KDD) on rows it was not trained on, where it also takes the threshold with the best F1. `FittedModel`
-holds the result.
+holds the result; an XGBoost model writes itself to a one-row frame and reads itself back bit for bit, so
+one fit can serve every step that uses it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 import pandas as pd
@@ -34,6 +36,20 @@ from customer_scoring.churn.schemes import Scheme
 
 RULE, PRIMARY = "recency_rule", "xgboost"
 CLASSIFIERS = [RULE, "logistic_regression", "random_forest", PRIMARY]
+# FittedModel.to_frame's row: the booster (XGBoost's JSON), the calibrator (JSON of IsotonicRegression's
+# settings and fitted thresholds), the threshold, the design-matrix columns (a JSON list), the scheme in
+# words and its cutoffs under Scheme's field names (null where it has none).
+MODEL_COLUMNS = {
+    "booster": "string",
+    "calibrator": "string",
+    "threshold": "float64",
+    "columns": "string",
+    "scheme": "string",
+    "train_from": "datetime64[us]",
+    "train_to": "datetime64[us]",
+    "calibration_cutoff": "datetime64[us]",
+    "test_cutoff": "datetime64[us]",
+}
 
 
 class RecencyRule(ClassifierMixin, BaseEstimator):
@@ -90,12 +106,14 @@ def _calibrated_probability(classifier, calibrator: IsotonicRegression, X: pd.Da
 
 @dataclass(frozen=True)
 class FittedModel:
-    """A fitted classifier, its isotonic calibrator, its F1-best threshold and its design-matrix columns."""
+    """A classifier trained and calibrated as `scheme` says, its F1-best threshold and its design-matrix
+    columns."""
 
     classifier: object
     calibrator: IsotonicRegression
     threshold: float
     columns: list[str]
+    scheme: Scheme
 
     def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
         """Calibrated churn probability of each row of `features`."""
@@ -105,6 +123,53 @@ class FittedModel:
     def booster(self) -> xgb.Booster:
         """XGBoost's booster (XGBoost models only)."""
         return self.classifier.get_booster()
+
+    def contributions(self, features: pd.DataFrame) -> np.ndarray:
+        """SHAP contributions to XGBoost's raw margin, one column per design-matrix column (the base value,
+        XGBoost's last column, left out)."""
+        X = design_matrix(features, self.columns)
+        return self.booster.predict(xgb.DMatrix(X), pred_contribs=True)[:, :-1]
+
+    def to_frame(self) -> pd.DataFrame:
+        """An XGBoost model as one row of MODEL_COLUMNS, without pickle: the booster in XGBoost's JSON format,
+        the calibrator's settings and fitted thresholds as JSON (exact: every float32 is a float64 and JSON
+        writes floats round-trip), the threshold, the design-matrix columns and the training scheme."""
+        calibrator = {
+            "params": self.calibrator.get_params(),
+            "dtype": self.calibrator.X_thresholds_.dtype.name,
+            "X_thresholds_": self.calibrator.X_thresholds_.tolist(),
+            "y_thresholds_": self.calibrator.y_thresholds_.tolist(),
+        }
+        row = {
+            "booster": self.booster.save_raw("json").decode(),
+            "calibrator": json.dumps(calibrator),
+            "threshold": self.threshold,
+            "columns": json.dumps(self.columns),
+            "scheme": self.scheme.describe(),
+            **asdict(self.scheme),
+        }
+        return pd.DataFrame([row], columns=list(MODEL_COLUMNS)).astype(MODEL_COLUMNS)
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> FittedModel | None:
+        """The model `to_frame` wrote, or None from an empty frame (the history could not validate it)."""
+        if frame.empty:
+            return None
+        (row,) = frame.to_dict("records")
+        classifier = xgb.XGBClassifier()
+        classifier.load_model(bytearray(row["booster"], "utf-8"))
+        saved = json.loads(row["calibrator"])
+        # The thresholds never decrease and repeat a value at most twice in a row (a fit keeps only the ends
+        # of a run), so isotonic regression of them gives them back bit for bit (the mean of a pair of equal
+        # values is exact): the calibrator is rebuilt through its public fit, not by setting private state.
+        thresholds = (np.array(saved[key], dtype=saved["dtype"]) for key in ("X_thresholds_", "y_thresholds_"))
+        calibrator = IsotonicRegression(**saved["params"]).fit(*thresholds)
+        scheme = Scheme(**{field.name: _cutoff(row[field.name]) for field in fields(Scheme)})
+        return cls(classifier, calibrator, float(row["threshold"]), json.loads(row["columns"]), scheme)
+
+
+def _cutoff(value) -> pd.Timestamp | None:
+    return None if pd.isna(value) else value
 
 
 def fit_models(features: pd.DataFrame, scheme: Scheme, seed: int = 0, names=None) -> dict[str, FittedModel]:
@@ -130,5 +195,5 @@ def fit_models(features: pd.DataFrame, scheme: Scheme, seed: int = 0, names=None
         probability = _calibrated_probability(estimator, calibrator, X_cal)
         candidates = np.unique(np.quantile(probability, np.linspace(0.05, 0.95, 91)))
         threshold = max(candidates, key=lambda t: f1_score(y_cal, probability >= t))
-        fitted[name] = FittedModel(estimator, calibrator, float(threshold), columns)
+        fitted[name] = FittedModel(estimator, calibrator, float(threshold), columns, scheme)
     return fitted

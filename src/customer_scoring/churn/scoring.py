@@ -1,21 +1,21 @@
-"""Churn scores from the final fit of the primary model: probabilities, risk tiers, drivers and importance.
+"""Churn scores from one final fit of the primary model: probabilities, risk tiers, drivers and importance.
 
 `fit_primary` refits XGBoost as validated, moved forward to calibrate on the latest labelled cutoff
-(`scoring_scheme`); `risk_scores` and `feature_importance` each call it. SHAP contributions (Lundberg &
-Lee 2017, "A Unified Approach to Interpreting Model Predictions", NeurIPS; XGBoost's `pred_contribs`,
-Lundberg et al. 2020, "From local explanations to global understanding with explainable AI for trees",
-Nature Machine Intelligence 2) name each customer's top three risk drivers and, averaged in absolute
-value, rank the features with the booster's total gain.
+(`scoring_scheme`). `primary_model_frame` writes that fit as a frame, and `risk_scores` and
+`feature_importance` read it back (`FittedModel.from_frame`): both describe the same fit. SHAP
+contributions (Lundberg & Lee 2017, "A Unified Approach to Interpreting Model Predictions", NeurIPS;
+XGBoost's `pred_contribs`, Lundberg et al. 2020, "From local explanations to global understanding with
+explainable AI for trees", Nature Machine Intelligence 2) name each customer's top three risk drivers and,
+averaged in absolute value, rank the features with the booster's total gain.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import xgboost as xgb
 
-from customer_scoring.churn.estimators import PRIMARY, FittedModel, fit_models
-from customer_scoring.churn.features import at_most, design_matrix, empty_frame
+from customer_scoring.churn.estimators import MODEL_COLUMNS, PRIMARY, FittedModel, fit_models
+from customer_scoring.churn.features import at_most, empty_frame
 from customer_scoring.churn.schemes import scoring_scheme
 from customer_scoring.churn.survival import SurvivalModel
 from customer_scoring.status import Unfittable
@@ -34,6 +34,15 @@ def fit_primary(features: pd.DataFrame, horizon_days: int, seed: int = 0) -> Fit
     return fit_models(features, scoring_scheme(features, horizon_days), seed, names=[PRIMARY])[PRIMARY]
 
 
+def primary_model_frame(features: pd.DataFrame, horizon_days: int, seed: int = 0) -> pd.DataFrame:
+    """`fit_primary` as `FittedModel.to_frame` writes it: one row, or none (MODEL_COLUMNS typed) when the
+    history cannot validate the model."""
+    try:
+        return fit_primary(features, horizon_days, seed).to_frame()
+    except Unfittable:
+        return empty_frame(MODEL_COLUMNS)
+
+
 def _risk_tier(probability: np.ndarray, tiers: dict[str, float]) -> np.ndarray:
     """tiers maps the lower bound of medium, high and critical to a probability."""
     return np.select(
@@ -43,24 +52,15 @@ def _risk_tier(probability: np.ndarray, tiers: dict[str, float]) -> np.ndarray:
     )
 
 
-def _contributions(fitted: FittedModel, X: pd.DataFrame) -> np.ndarray:
-    """SHAP contributions to the raw margin, one column per feature plus the base value last."""
-    booster = fitted.booster
-    return booster.predict(xgb.DMatrix(X), pred_contribs=True)
-
-
-def risk_scores(features: pd.DataFrame, tiers: dict[str, float], horizon_days: int, seed: int = 0) -> pd.DataFrame:
-    """Churn probability, risk tier and top three drivers at the as-of cutoff and the one before it (none
-    when the history cannot validate the model)."""
-    try:
-        fitted = fit_primary(features, horizon_days, seed)
-    except Unfittable:
+def risk_scores(features: pd.DataFrame, fitted: FittedModel | None, tiers: dict[str, float]) -> pd.DataFrame:
+    """Churn probability, risk tier and top three drivers from `fitted` (the primary model), with the
+    survival model's time to churn, at the as-of cutoff and the one before it; no rows without a model."""
+    if fitted is None:
         return empty_frame(RISK_COLUMNS)
     recent = sorted(features["cutoff_date"].unique())[-2:]
     scoring = features[features["cutoff_date"].isin(recent)].reset_index(drop=True)
     probability = fitted.predict_proba(scoring)
-    contributions = _contributions(fitted, design_matrix(scoring, fitted.columns))[:, :-1]
-    top = np.argsort(-contributions, axis=1, kind="stable")[:, :3]  # the features pushing risk up most
+    top = np.argsort(-fitted.contributions(scoring), axis=1, kind="stable")[:, :3]  # pushing risk up most
     names = np.array(fitted.columns)
     survival = SurvivalModel().fit(features[~features["cutoff_date"].isin(recent)])
     survival_30d, survival_90d = survival.survival(scoring, [30, 90]).T
@@ -81,14 +81,12 @@ def risk_scores(features: pd.DataFrame, tiers: dict[str, float], horizon_days: i
     )
 
 
-def feature_importance(features: pd.DataFrame, horizon_days: int, seed: int = 0) -> pd.DataFrame:
-    """Global importance of the primary model: total gain and mean |SHAP| over the labelled rows."""
-    try:
-        fitted = fit_primary(features, horizon_days, seed)
-    except Unfittable:
+def feature_importance(features: pd.DataFrame, fitted: FittedModel | None, seed: int = 0) -> pd.DataFrame:
+    """Global importance of `fitted` (the primary model): total gain, and mean |SHAP| over the labelled rows
+    (a sample of at most MAX_FIT_ROWS drawn with `seed`); no rows without a model."""
+    if fitted is None:
         return empty_frame(IMPORTANCE_COLUMNS)
-    labelled = at_most(features[features["churned"].notna()], seed)
-    contributions = _contributions(fitted, design_matrix(labelled, fitted.columns))[:, :-1]
+    contributions = fitted.contributions(at_most(features[features["churned"].notna()], seed))
     gain = fitted.booster.get_score(importance_type="total_gain")
     importance = pd.DataFrame(
         {
