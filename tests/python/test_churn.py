@@ -12,7 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 import xgboost as xgb
 
-from customer_scoring.churn import design_matrix, fit_primary
+from customer_scoring.churn import FittedModel, design_matrix, fit_primary
+from customer_scoring.frames import sorted_frame
 
 LEAKAGE_CUTOFF = "2025-06-30"
 
@@ -86,9 +87,9 @@ def test_survival_ranks_time_to_churn_and_agrees_with_the_label(metrics, con):
     assert rank < -0.5, "the classifier and the survival model agree on who leaves first"
 
 
-def test_explanations_add_up_to_the_margin(con):
+def test_explanations_add_up_to_the_margin(con, dbt_vars):
     features = con.execute("select * from customer_churn_features").df()
-    fitted = fit_primary(features, horizon_days=90)
+    fitted = fit_primary(features, horizon_days=dbt_vars["churn_horizon_days"])
     X = design_matrix(features.head(500), fitted.columns)
     booster = fitted.booster
     contributions = booster.predict(xgb.DMatrix(X), pred_contribs=True)
@@ -96,12 +97,14 @@ def test_explanations_add_up_to_the_margin(con):
     np.testing.assert_allclose(contributions.sum(axis=1), margin, rtol=1e-4, atol=1e-4)
 
 
-def test_risk_outputs_are_consistent(con):
+def test_risk_outputs_are_consistent(con, dbt_vars):
     tiers = con.execute(
         "select risk_tier, min(churn_probability), max(churn_probability) from customer_churn_risk group by 1"
     ).fetchall()
     bounds = {tier: (low, high) for tier, low, high in tiers}
-    assert bounds["low"][1] < 0.25 <= bounds["medium"][0] and bounds["critical"][0] >= 0.75
+    tier_from = dbt_vars["churn_risk_tiers"]
+    assert bounds["low"][1] < tier_from["medium"] <= bounds["medium"][0]
+    assert bounds["critical"][0] >= tier_from["critical"]
     (outside,) = con.execute(
         "select count(*) from churn_early_warnings as w left join customer_churn_risk as r using (customer_id) "
         "where r.risk_tier is distinct from w.risk_tier"
@@ -112,3 +115,15 @@ def test_risk_outputs_are_consistent(con):
         "where cutoff_date = (select max(cutoff_date) from customer_churn_features)"
     ).fetchone()
     assert con.execute("select count(*) from customer_churn_risk").fetchone()[0] == population
+
+
+def test_scores_and_importance_come_from_the_one_stored_fit(con):
+    fitted = FittedModel.from_frame(con.sql("select * from fit_churn_model").df())
+    features = sorted_frame(con.sql("select * from customer_churn_features"), ["cutoff_date", "customer_id"])
+    scores = sorted_frame(con.sql("select * from fit_churn_scores"), ["cutoff_date", "customer_id"])
+    scored = features[features["cutoff_date"].isin(scores["cutoff_date"].unique())].reset_index(drop=True)
+    np.testing.assert_array_equal(scores["churn_probability"], fitted.predict_proba(scored))
+    gain = fitted.booster.get_score(importance_type="total_gain")
+    importance = con.sql("select feature_name, total_gain from fit_churn_feature_importance").df()
+    stored = dict(zip(importance["feature_name"], importance["total_gain"], strict=True))
+    assert stored == {column: gain.get(column, 0.0) for column in fitted.columns}

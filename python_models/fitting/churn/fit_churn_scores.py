@@ -1,6 +1,6 @@
 """Calibrated churn probability, risk tier and top drivers at the as-of cutoff and the one before it."""
 
-from customer_scoring.churn import risk_scores
+from customer_scoring.churn import FittedModel, risk_scores
 from customer_scoring.frames import sorted_frame
 
 
@@ -11,7 +11,6 @@ def model(dbt, session):
         "high": float(dbt.config.get("high_risk_from")),
         "critical": float(dbt.config.get("critical_risk_from")),
     }
-    horizon_days = int(dbt.config.get("horizon_days"))
-    return risk_scores(
-        sorted_frame(dbt.ref("customer_churn_features"), ["cutoff_date", "customer_id"]), tiers, horizon_days
-    )
+    features = sorted_frame(dbt.ref("customer_churn_features"), ["cutoff_date", "customer_id"])
+    fitted = FittedModel.from_frame(dbt.ref("fit_churn_model").df())  # one row (or none): no order to fix
+    return risk_scores(features, fitted, tiers)
