@@ -9,10 +9,7 @@
         'usage_minutes_last_30d', 'usage_minutes_previous_30d', 'features_clicked_last_30d',
         'active_days_last_horizon',
     ]),
-    ('segments', 'segment_features', [
-        'recency_days', 'frequency', 'monetary', 'tenure_days', 'engagement_score', 'clv_12m',
-        'churn_probability',
-    ]),
+    ('segments', 'segment_features', var('segment_features')),
     ('scores', 'scores', ['engagement_score', 'value_score', 'p_alive', 'clv_12m', 'churn_probability']),
 ] %}
 with

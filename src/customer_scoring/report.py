@@ -19,15 +19,6 @@ from matplotlib.figure import Figure
 from sklearn.metrics import roc_curve
 
 ENGAGEMENT_METRICS = ["sessions", "usage_minutes", "pages_viewed", "features_clicked", "avg_session_minutes"]
-PROFILE_COLUMNS = [
-    "avg_recency_days",
-    "avg_frequency",
-    "avg_monetary",
-    "avg_tenure_days",
-    "avg_engagement_score",
-    "avg_clv_12m",
-    "avg_churn_probability",
-]
 # Marks each chart with its drawn size once a browser has laid the page out (the render test reads it).
 RENDER_CHECK = """<script>
 window.addEventListener("load", () => document.querySelectorAll("figure.chart:not(.skipped)").forEach((figure) => {
@@ -155,13 +146,15 @@ def segment_sizes(con: duckdb.DuckDBPyConnection) -> Figure:
 
 def segment_profiles(con: duckdb.DuckDBPyConnection) -> Figure:
     profiles = con.execute("select * from customer_segment_profiles order by avg_clv_12m desc").df()
-    values = profiles[PROFILE_COLUMNS]
+    # One column per segment feature, as the profiles mart averages them (the segment_features var).
+    profile_columns = [column for column in profiles.columns if column.startswith("avg_")]
+    values = profiles[profile_columns]
     standardized = (values - values.mean()) / values.std(ddof=0).replace(0, 1)
     figure = Figure(figsize=(6.4, 4.2))
     ax = figure.subplots()
     ax.imshow(standardized, cmap="RdBu_r", vmin=-2, vmax=2, aspect="auto")
     ax.set_xticks(
-        range(len(PROFILE_COLUMNS)), [c.removeprefix("avg_") for c in PROFILE_COLUMNS], rotation=35, ha="right"
+        range(len(profile_columns)), [c.removeprefix("avg_") for c in profile_columns], rotation=35, ha="right"
     )
     ax.set_yticks(range(len(profiles)), profiles["segment_name"])
     for (row, column), value in np.ndenumerate(values.to_numpy()):

@@ -12,6 +12,8 @@ null and left out; the segments cluster, and are named, on the features that are
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
@@ -21,17 +23,6 @@ from threadpoolctl import threadpool_limits
 
 from customer_scoring.status import Unfittable, fitted, skipped, status_frame
 
-FEATURES = [
-    "recency_days",
-    "frequency",
-    "monetary",
-    "tenure_days",
-    "engagement_score",
-    "clv_12m",
-    "churn_probability",
-]
-# Heavy right tails would let a few big spenders own whole clusters.
-LOG_FEATURES = ["frequency", "monetary", "clv_12m"]
 SELECTION_SAMPLE = 20_000
 SILHOUETTE_SAMPLE = 10_000
 SEED = 0
@@ -41,18 +32,27 @@ SEGMENT_COLUMNS = {"customer_id": "string", "segment_name": "string", "segment_d
 SEGMENT_COLUMNS["distance_to_centroid"] = "float64"
 
 
-def usable_features(features: pd.DataFrame) -> list[str]:
+@dataclass(frozen=True)
+class SegmentFeatures:
+    """The features K-means clusters on and those it log-scales first (the `segment_features` and
+    `segment_log_features` vars)."""
+
+    names: list[str]
+    log_scaled: list[str]
+
+
+def usable_features(features: pd.DataFrame, spec: SegmentFeatures) -> list[str]:
     """The segment features without nulls: a score whose model was not fitted is null and left out."""
-    missing = [column for column in FEATURES if column not in features]
+    missing = [column for column in spec.names if column not in features]
     if missing:
         raise ValueError(f"segment features are missing columns: {missing}")
-    return [column for column in FEATURES if features[column].notna().all()]
+    return [column for column in spec.names if features[column].notna().all()]
 
 
-def standardize(features: pd.DataFrame, columns: list[str]) -> np.ndarray:
+def standardize(features: pd.DataFrame, columns: list[str], spec: SegmentFeatures) -> np.ndarray:
     """The feature matrix in standard-deviation units, log1p on the heavy-tailed features."""
     values = features[columns].astype(float)
-    logged = [column for column in LOG_FEATURES if column in columns]
+    logged = [column for column in spec.log_scaled if column in columns]
     values[logged] = np.log1p(values[logged].clip(lower=0))
     spread = values.std(ddof=0).replace(0.0, 1.0)
     return ((values - values.mean()) / spread).to_numpy()
@@ -68,15 +68,15 @@ def _one_thread():
     return threadpool_limits(limits=1, user_api="openmp")
 
 
-def select_k(features: pd.DataFrame, k_min: int, k_max: int) -> pd.DataFrame:
+def select_k(features: pd.DataFrame, spec: SegmentFeatures, k_min: int, k_max: int) -> pd.DataFrame:
     """Silhouette of K-means for each k in [k_min, k_max] on a sample; `is_selected` marks the best."""
     if not 2 <= k_min <= k_max:
         raise ValueError(f"need 2 <= k_min <= k_max, got k_min={k_min}, k_max={k_max}")
     try:
-        _check_segmentable(features, k_max)
+        _check_segmentable(features, spec, k_max)
     except Unfittable:
         return pd.DataFrame(columns=list(SELECTION_COLUMNS)).astype(SELECTION_COLUMNS)
-    matrix = standardize(features.sort_values("customer_id"), usable_features(features))
+    matrix = standardize(features.sort_values("customer_id"), usable_features(features, spec), spec)
     rng = np.random.default_rng(SEED)
     sample = matrix[rng.permutation(len(matrix))[:SELECTION_SAMPLE]]
     rows = []
@@ -92,7 +92,7 @@ def select_k(features: pd.DataFrame, k_min: int, k_max: int) -> pd.DataFrame:
     return selection
 
 
-def assign_segments(features: pd.DataFrame, k: int, archetypes: pd.DataFrame) -> pd.DataFrame:
+def assign_segments(features: pd.DataFrame, spec: SegmentFeatures, k: int, archetypes: pd.DataFrame) -> pd.DataFrame:
     """Cluster every customer into k segments named after the nearest archetypes.
 
     `archetypes` holds `segment_name`, `segment_description` and one prototype level per feature in
@@ -102,8 +102,8 @@ def assign_segments(features: pd.DataFrame, k: int, archetypes: pd.DataFrame) ->
     if k > len(archetypes):
         raise ValueError(f"{k} segments need at least {k} archetypes to name them; the seed has {len(archetypes)}")
     features = features.sort_values("customer_id", ignore_index=True)
-    columns = usable_features(features)
-    matrix = standardize(features, columns)
+    columns = usable_features(features, spec)
+    matrix = standardize(features, columns, spec)
     with _one_thread():
         kmeans = _kmeans(k).fit(matrix)
     prototypes = archetypes[columns].to_numpy(dtype=float)
@@ -121,32 +121,34 @@ def assign_segments(features: pd.DataFrame, k: int, archetypes: pd.DataFrame) ->
     )
 
 
-def _check_segmentable(features: pd.DataFrame, k_max: int) -> None:
+def _check_segmentable(features: pd.DataFrame, spec: SegmentFeatures, k_max: int) -> None:
     if len(features) < 10 * k_max:
         raise Unfittable(
             f"{len(features)} buyers are too few to choose among up to {k_max} segments",
             f"at least {10 * k_max} buyers (ten per segment of segment_k_range's max)",
         )
-    if len(usable_features(features)) < 2:
+    if len(usable_features(features, spec)) < 2:
         raise Unfittable("fewer than two segment features have values", "the CLV or churn model to be fitted")
 
 
-def segment(features: pd.DataFrame, selection: pd.DataFrame, archetypes: pd.DataFrame) -> pd.DataFrame:
+def segment(
+    features: pd.DataFrame, spec: SegmentFeatures, selection: pd.DataFrame, archetypes: pd.DataFrame
+) -> pd.DataFrame:
     """Every customer's segment with the selected k (none when no k could be selected)."""
     if not selection["is_selected"].any():
         return pd.DataFrame(columns=list(SEGMENT_COLUMNS)).astype(SEGMENT_COLUMNS)
-    return assign_segments(features, int(selection.loc[selection["is_selected"], "k"].item()), archetypes)
+    return assign_segments(features, spec, int(selection.loc[selection["is_selected"], "k"].item()), archetypes)
 
 
-def model_status(features: pd.DataFrame, selection: pd.DataFrame, k_max: int) -> pd.DataFrame:
+def model_status(features: pd.DataFrame, spec: SegmentFeatures, selection: pd.DataFrame, k_max: int) -> pd.DataFrame:
     """K-means: fitted (k, silhouette, the features it used and left out) or skipped and why."""
     try:
-        _check_segmentable(features, k_max)
+        _check_segmentable(features, spec, k_max)
     except Unfittable as error:
         return status_frame([skipped(FAMILY, MODEL, error)])
     best = selection[selection["is_selected"]].iloc[0]
-    used = usable_features(features)
-    left_out = [column for column in FEATURES if column not in used]
+    used = usable_features(features, spec)
+    left_out = [column for column in spec.names if column not in used]
     validation = (
         f"k = {best['k']} by silhouette {best['silhouette']:.3f} on {best['sample_size']} buyers; "
         f"clustered on {', '.join(used)}"

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import string
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
-from customer_scoring.segments import FEATURES, LOG_FEATURES, assign_segments, model_status, segment, select_k
+from customer_scoring.segments import SegmentFeatures, assign_segments, model_status, segment, select_k
+
+# The segment features as the project defines them (the segment_features vars).
+VARS = yaml.safe_load((Path(__file__).resolve().parents[2] / "dbt_project.yml").read_text())["vars"]
+SPEC = SegmentFeatures(VARS["segment_features"], VARS["segment_log_features"])
+FEATURES, LOG_FEATURES = SPEC.names, SPEC.log_scaled
 
 # Four cluster centres in standard-deviation units; each column is balanced (two +1, two -1), so
 # standardizing the generated features gives these centres back.
@@ -42,7 +49,7 @@ def archetypes(centres: np.ndarray, names: list[str]) -> pd.DataFrame:
 
 
 def test_silhouette_picks_the_number_of_separated_groups():
-    selection = select_k(blobs(CENTRES), k_min=2, k_max=7)
+    selection = select_k(blobs(CENTRES), SPEC, k_min=2, k_max=7)
     assert selection["k"].tolist() == list(range(2, 8))
     assert selection.loc[selection["is_selected"], "k"].tolist() == [4]
     assert selection["silhouette"].between(-1, 1).all()
@@ -54,7 +61,7 @@ def test_each_cluster_takes_the_name_of_its_nearest_archetype():
     # Distractors near no cluster, listed first so a name cannot come from the seed's order.
     distractors = archetypes(np.vstack([np.zeros(len(FEATURES)), 2 * CENTRES[0]]), ["zero", "twice A"])
     seed = pd.concat([distractors, archetypes(CENTRES, names)])
-    segments = assign_segments(frame, 4, seed).merge(frame[["customer_id", "centre"]], on="customer_id")
+    segments = assign_segments(frame, SPEC, 4, seed).merge(frame[["customer_id", "centre"]], on="customer_id")
     assert (segments["segment_name"] == segments["centre"].map(dict(enumerate(names)))).all()
     assert (segments["segment_description"] == "about " + segments["segment_name"]).all()
     assert segments["distance_to_centroid"].between(0, 1).all()
@@ -63,16 +70,16 @@ def test_each_cluster_takes_the_name_of_its_nearest_archetype():
 def test_refuses_what_it_cannot_segment_or_name():
     frame = blobs(CENTRES)
     with pytest.raises(ValueError, match="need at least 5 archetypes"):
-        assign_segments(frame, 5, archetypes(CENTRES, list("ABCD")))
+        assign_segments(frame, SPEC, 5, archetypes(CENTRES, list("ABCD")))
     with pytest.raises(ValueError, match="k_min <= k_max"):
-        select_k(frame, 5, 4)
+        select_k(frame, SPEC, 5, 4)
 
 
 def test_too_few_buyers_select_no_k_and_say_why():
     few = blobs(CENTRES).head(30)
-    selection = select_k(few, 2, 8)
-    assert selection.empty and segment(few, selection, archetypes(CENTRES, list("ABCD"))).empty
-    (status,) = model_status(few, selection, k_max=8).to_dict("records")
+    selection = select_k(few, SPEC, 2, 8)
+    assert selection.empty and segment(few, SPEC, selection, archetypes(CENTRES, list("ABCD"))).empty
+    (status,) = model_status(few, SPEC, selection, k_max=8).to_dict("records")
     assert (
         status["status"] == "skipped" and status["reason"] == "30 buyers are too few to choose among up to 8 segments"
     )
@@ -81,9 +88,9 @@ def test_too_few_buyers_select_no_k_and_say_why():
 def test_a_feature_whose_model_was_not_fitted_is_left_out():
     frame = blobs(CENTRES)
     without_clv = frame.assign(clv_12m=np.nan)
-    selection = select_k(without_clv, 2, 7)
+    selection = select_k(without_clv, SPEC, 2, 7)
     assert selection.loc[selection["is_selected"], "k"].item() == len(CENTRES)
-    (status,) = model_status(without_clv, selection, k_max=7).to_dict("records")
+    (status,) = model_status(without_clv, SPEC, selection, k_max=7).to_dict("records")
     assert status["validation"].endswith("left out (model not fitted): clv_12m")
 
 

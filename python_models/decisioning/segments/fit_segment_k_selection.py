@@ -1,10 +1,14 @@
 """Silhouette of K-means on the segment features for each k in `segment_k_range`; the best is selected."""
 
 from customer_scoring.frames import sorted_frame
-from customer_scoring.segments import select_k
+from customer_scoring.segments import SegmentFeatures, select_k
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    features = sorted_frame(dbt.ref("customer_segment_features"), ["customer_id"])
-    return select_k(features, int(dbt.config.get("k_min")), int(dbt.config.get("k_max")))
+    return select_k(
+        sorted_frame(dbt.ref("customer_segment_features"), ["customer_id"]),
+        SegmentFeatures(dbt.config.get("segment_features"), dbt.config.get("segment_log_features")),
+        int(dbt.config.get("k_min")),
+        int(dbt.config.get("k_max")),
+    )
