@@ -12,7 +12,7 @@ from customer_scoring.metrics import r_squared
 SOURCES = {"crm.customers": "crm_customers", "shop.orders": "orders", "web.events": "web_events"}
 STAGING = {"crm.customers": "stg_crm__customers", "shop.orders": "stg_shop__orders", "web.events": "stg_web__events"}
 
-# The seeds' baseline reached 0.68; see the README for what this score reaches and why.
+# The baseline the project brief starts from is 0.68; see the README for what this score reaches and why.
 PRECISION_AT_TOP_20_FLOOR = 0.65
 
 
