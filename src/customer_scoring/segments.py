@@ -21,7 +21,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from threadpoolctl import threadpool_limits
 
-from customer_scoring.status import Unfittable, fitted, skipped, status_frame
+from customer_scoring.status import Unfittable, empty_frame, fitted, skipped, status_frame
 
 SELECTION_SAMPLE = 20_000
 SILHOUETTE_SAMPLE = 10_000
@@ -75,7 +75,7 @@ def select_k(features: pd.DataFrame, spec: SegmentFeatures, k_min: int, k_max: i
     try:
         _check_segmentable(features, spec, k_max)
     except Unfittable:
-        return pd.DataFrame(columns=list(SELECTION_COLUMNS)).astype(SELECTION_COLUMNS)
+        return empty_frame(SELECTION_COLUMNS)
     matrix = standardize(features.sort_values("customer_id"), usable_features(features, spec), spec)
     rng = np.random.default_rng(SEED)
     sample = matrix[rng.permutation(len(matrix))[:SELECTION_SAMPLE]]
@@ -136,7 +136,7 @@ def segment(
 ) -> pd.DataFrame:
     """Every customer's segment with the selected k (none when no k could be selected)."""
     if not selection["is_selected"].any():
-        return pd.DataFrame(columns=list(SEGMENT_COLUMNS)).astype(SEGMENT_COLUMNS)
+        return empty_frame(SEGMENT_COLUMNS)
     return assign_segments(features, spec, int(selection.loc[selection["is_selected"], "k"].item()), archetypes)
 
 

@@ -21,6 +21,11 @@ class Unfittable(ValueError):
         self.reason, self.requirement = reason, requirement
 
 
+def empty_frame(columns: dict[str, str]) -> pd.DataFrame:
+    """No rows, typed as `columns` says: what a step publishes when the data cannot fit its model."""
+    return pd.DataFrame(columns=list(columns)).astype(columns)
+
+
 def status_frame(rows: list[dict]) -> pd.DataFrame:
     """Status rows in the published column order; every column but the flags is text."""
     frame = pd.DataFrame(rows, columns=COLUMNS).astype({"is_selected": bool})

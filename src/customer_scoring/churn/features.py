@@ -42,8 +42,3 @@ def design_matrix(features: pd.DataFrame, columns: list[str] | None = None) -> p
     """Numeric features plus one-hot categories, aligned to `columns` when given (scoring time)."""
     matrix = pd.get_dummies(features[NUMERIC + CATEGORICAL], columns=CATEGORICAL, dtype=float).astype(float)
     return matrix if columns is None else matrix.reindex(columns=columns, fill_value=0.0)
-
-
-def empty_frame(columns: dict[str, str]) -> pd.DataFrame:
-    """No rows, typed as `columns` says: what a step returns when the history cannot fit its model."""
-    return pd.DataFrame(columns=list(columns)).astype(columns)

@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 
 from customer_scoring.churn.estimators import MODEL_COLUMNS, PRIMARY, FittedModel, fit_models
-from customer_scoring.churn.features import at_most, empty_frame
+from customer_scoring.churn.features import at_most
 from customer_scoring.churn.schemes import scoring_scheme
 from customer_scoring.churn.survival import SurvivalModel
-from customer_scoring.status import Unfittable
+from customer_scoring.status import Unfittable, empty_frame
 
 RISK_COLUMNS = {"customer_id": "string", "cutoff_date": "datetime64[us]", "churn_probability": "float64"}
 RISK_COLUMNS |= {column: "string" for column in ("risk_tier", "driver_1", "driver_2", "driver_3")}

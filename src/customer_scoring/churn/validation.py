@@ -19,11 +19,10 @@ from sklearn.metrics import (
 )
 
 from customer_scoring.churn.estimators import CLASSIFIERS, PRIMARY, fit_models
-from customer_scoring.churn.features import empty_frame
 from customer_scoring.churn.schemes import horizon_ended_by, labelled_cutoffs, validation_scheme
 from customer_scoring.churn.survival import SURVIVAL, SurvivalModel
 from customer_scoring.metrics import lift_top_decile
-from customer_scoring.status import Unfittable, fitted, skipped, status_frame
+from customer_scoring.status import Unfittable, empty_frame, fitted, skipped, status_frame
 
 FAMILY = "churn"
 HOLDOUT_COLUMNS = {

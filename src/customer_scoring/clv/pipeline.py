@@ -31,7 +31,7 @@ from customer_scoring.clv.bgnbd import BetaGeoModel
 from customer_scoring.clv.gamma_gamma import GammaGammaModel, frequency_spend_correlation
 from customer_scoring.clv.pareto_nbd import ParetoNBDModel
 from customer_scoring.metrics import purchase_metrics, spend_metrics
-from customer_scoring.status import Unfittable, fitted, skipped, status_frame
+from customer_scoring.status import Unfittable, empty_frame, fitted, skipped, status_frame
 
 BTYD_MODELS = {"bg_nbd": BetaGeoModel, "pareto_nbd": ParetoNBDModel}
 ML_MODEL, ENSEMBLE, SPEND_MODEL = "xgboost_tweedie", "ensemble", "gamma_gamma"
@@ -152,6 +152,16 @@ PREDICTION_COLUMNS = {
 }
 
 
+SCORE_COLUMNS = {
+    "customer_id": "string",
+    **{c: "float64" for c in ("p_alive", "expected_purchases_30d", "expected_purchases_90d")},
+    **{c: "float64" for c in ("expected_purchases_365d", "expected_order_value", "clv_3m", "clv_6m", "clv_12m")},
+    "clv_decile": "int32",
+    "clv_model": "string",
+    "as_of_date": "datetime64[us]",
+}
+
+
 def holdout_predictions(snapshots: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     """Each model's prediction of every calibration customer's holdout purchases and spend, long format.
     Models the data cannot validate are left out; with no buy-till-you-die model, the frame is empty."""
@@ -171,7 +181,7 @@ def holdout_predictions(snapshots: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
         purchases = model.expected_purchases(horizon, *_rfm(calibration))
         predictions[name] = (purchases, purchases * order_value)
     if not predictions:
-        return pd.DataFrame(columns=list(PREDICTION_COLUMNS)).astype(PREDICTION_COLUMNS)
+        return empty_frame(PREDICTION_COLUMNS)
     actual = calibration["future_revenue"].to_numpy()
     best_btyd = max(predictions, key=lambda name: _selection_score(actual, predictions[name][1]))
     if ML_MODEL in possible:
@@ -276,12 +286,12 @@ def score(
     no validated model (see `model_status`), the frame is empty.
     """
     if _chosen(metrics) is None:
-        return pd.DataFrame(columns=list(SCORE_COLUMNS)).astype(SCORE_COLUMNS)
+        return empty_frame(SCORE_COLUMNS)
     chosen, btyd_name = selected_model(metrics)
     full, calibration = _snapshot(snapshots, "full"), _snapshot(snapshots, "calibration")
     horizon = float(full["horizon_days"].iloc[0])
     model = BTYD_MODELS[btyd_name]().fit(*_rfm(full))
-    order_value = expected_order_value(full, fit_spend=requirements(snapshots)[SPEND_MODEL] is None)
+    order_value = expected_order_value(full, fit_spend=_error(_check_spend, calibration) is None)
 
     # Customers share (frequency, recency, T) rows: predict once per distinct row, then spread back.
     codes, distinct_rfm = distinct_rows(*_rfm(full))
@@ -319,13 +329,3 @@ def score(
     scores["clv_model"] = chosen
     scores["as_of_date"] = full["snapshot_date"]
     return scores.astype(SCORE_COLUMNS)
-
-
-SCORE_COLUMNS = {
-    "customer_id": "string",
-    **{c: "float64" for c in ("p_alive", "expected_purchases_30d", "expected_purchases_90d")},
-    **{c: "float64" for c in ("expected_purchases_365d", "expected_order_value", "clv_3m", "clv_6m", "clv_12m")},
-    "clv_decile": "int32",
-    "clv_model": "string",
-    "as_of_date": "datetime64[us]",
-}
