@@ -18,6 +18,10 @@ clv as (
     select * from {{ ref('customer_clv') }}
 ),
 
+segment_features as (
+    select * from {{ ref('customer_segment_features') }}
+),
+
 segments as (
     select * from {{ ref('customer_segments') }}
 ),
@@ -40,8 +44,9 @@ final as (
         cast(clv.p_alive as {{ dbt.type_float() }}) as p_alive,
         cast(clv.clv_12m as {{ dbt.type_float() }}) as clv_12m,
         cast(clv.clv_decile as integer) as clv_decile,
-        cast(segments.churn_probability as {{ dbt.type_float() }}) as churn_probability,
-        cast(segments.risk_tier as {{ dbt.type_string() }}) as risk_tier,
+        -- From the segment features, not the segments: churn scores stand even when no segments were fitted.
+        cast(segment_features.churn_probability as {{ dbt.type_float() }}) as churn_probability,
+        cast(segment_features.risk_tier as {{ dbt.type_string() }}) as risk_tier,
         cast(segments.segment_name as {{ dbt.type_string() }}) as segment_name,
         cast(actions.next_best_action as {{ dbt.type_string() }}) as next_best_action,
         cast(actions.expected_value_saved as {{ dbt.type_float() }}) as expected_value_saved,
@@ -52,6 +57,7 @@ final as (
     inner join value_score on customers.customer_id = value_score.customer_id
     left join rfm on customers.customer_id = rfm.customer_id
     left join clv on customers.customer_id = clv.customer_id
+    left join segment_features on customers.customer_id = segment_features.customer_id
     left join segments on customers.customer_id = segments.customer_id
     left join actions on customers.customer_id = actions.customer_id
 )
