@@ -214,7 +214,7 @@ def key_figures(con: duckdb.DuckDBPyConnection, fitted: set[str]) -> list[tuple[
     if "clv" in fitted:
         (clv_model, spend_r2) = con.execute(
             "select model_name, metric_value from clv_model_metrics where metric_name = 'spend_r2' and model_name = "
-            "(select model_name from clv_model_metrics where metric_name = 'is_selected' and metric_value = 1)"
+            "(select model_name from model_status where model_family = 'clv' and is_selected)"
         ).fetchone()
         figures += [
             ("CLV model (selected on holdout)", clv_model),

@@ -2,9 +2,9 @@
 
 The number of segments k is the one with the best silhouette within a range; k is chosen on a sample
 (silhouette is quadratic in rows: it is scored on a smaller one) and the final clustering runs on
-every customer. Each cluster is
-named after the archetype (a seed of named prototype profiles in standard-deviation units) nearest to
-its centroid, with every archetype used at most once, so names are unique and follow the profile.
+every customer. Each cluster is named after the archetype (a seed of named prototype profiles in
+standard-deviation units) nearest to its centroid, with every archetype used at most once, so names are
+unique and follow the profile.
 
 A feature whose model was not fitted (see `model_status`: CLV or churn skipped on a short history) is
 null and left out; the segments cluster, and are named, on the features that are there.
@@ -23,8 +23,6 @@ from threadpoolctl import threadpool_limits
 
 from customer_scoring.status import Unfittable, empty_frame, fitted, skipped, status_frame
 
-SELECTION_SAMPLE = 20_000
-SILHOUETTE_SAMPLE = 10_000
 SEED = 0
 FAMILY, MODEL = "segments", "kmeans"
 SELECTION_COLUMNS = {"k": "int64", "silhouette": "float64", "sample_size": "int64", "is_selected": "bool"}
@@ -39,6 +37,16 @@ class SegmentFeatures:
 
     names: list[str]
     log_scaled: list[str]
+
+
+@dataclass(frozen=True)
+class KMeansSettings:
+    """How K-means runs and when there are enough buyers for it (the `segment_kmeans` var)."""
+
+    n_init: int  # random starts of each clustering; the best is kept
+    selection_sample: int  # buyers the k is chosen on
+    silhouette_sample: int  # buyers each k's silhouette is scored on
+    min_buyers_per_segment: int  # buyers needed per segment of the largest k
 
 
 def usable_features(features: pd.DataFrame, spec: SegmentFeatures) -> list[str]:
@@ -58,8 +66,8 @@ def standardize(features: pd.DataFrame, columns: list[str], spec: SegmentFeature
     return ((values - values.mean()) / spread).to_numpy()
 
 
-def _kmeans(k: int) -> KMeans:
-    return KMeans(n_clusters=k, n_init=4, random_state=SEED)
+def _kmeans(k: int, settings: KMeansSettings) -> KMeans:
+    return KMeans(n_clusters=k, n_init=settings.n_init, random_state=SEED)
 
 
 def _one_thread():
@@ -68,23 +76,25 @@ def _one_thread():
     return threadpool_limits(limits=1, user_api="openmp")
 
 
-def select_k(features: pd.DataFrame, spec: SegmentFeatures, k_min: int, k_max: int) -> pd.DataFrame:
+def select_k(
+    features: pd.DataFrame, spec: SegmentFeatures, k_min: int, k_max: int, settings: KMeansSettings
+) -> pd.DataFrame:
     """Silhouette of K-means for each k in [k_min, k_max] on a sample; `is_selected` marks the best."""
     if not 2 <= k_min <= k_max:
         raise ValueError(f"need 2 <= k_min <= k_max, got k_min={k_min}, k_max={k_max}")
     try:
-        _check_segmentable(features, spec, k_max)
+        _check_segmentable(features, spec, k_max, settings)
     except Unfittable:
         return empty_frame(SELECTION_COLUMNS)
     matrix = standardize(features.sort_values("customer_id"), usable_features(features, spec), spec)
     rng = np.random.default_rng(SEED)
-    sample = matrix[rng.permutation(len(matrix))[:SELECTION_SAMPLE]]
+    sample = matrix[rng.permutation(len(matrix))[: settings.selection_sample]]
     rows = []
     for k in range(k_min, k_max + 1):
         with _one_thread():
-            labels = _kmeans(k).fit_predict(sample)
+            labels = _kmeans(k, settings).fit_predict(sample)
         silhouette = silhouette_score(
-            sample, labels, sample_size=min(SILHOUETTE_SAMPLE, len(sample)), random_state=SEED
+            sample, labels, sample_size=min(settings.silhouette_sample, len(sample)), random_state=SEED
         )
         rows.append({"k": k, "silhouette": float(silhouette), "sample_size": len(sample)})
     selection = pd.DataFrame(rows)
@@ -92,7 +102,9 @@ def select_k(features: pd.DataFrame, spec: SegmentFeatures, k_min: int, k_max: i
     return selection
 
 
-def assign_segments(features: pd.DataFrame, spec: SegmentFeatures, k: int, archetypes: pd.DataFrame) -> pd.DataFrame:
+def assign_segments(
+    features: pd.DataFrame, spec: SegmentFeatures, k: int, archetypes: pd.DataFrame, settings: KMeansSettings
+) -> pd.DataFrame:
     """Cluster every customer into k segments named after the nearest archetypes.
 
     `archetypes` holds `segment_name`, `segment_description` and one prototype level per feature in
@@ -105,7 +117,7 @@ def assign_segments(features: pd.DataFrame, spec: SegmentFeatures, k: int, arche
     columns = usable_features(features, spec)
     matrix = standardize(features, columns, spec)
     with _one_thread():
-        kmeans = _kmeans(k).fit(matrix)
+        kmeans = _kmeans(k, settings).fit(matrix)
     prototypes = archetypes[columns].to_numpy(dtype=float)
     cost = ((kmeans.cluster_centers_[:, None, :] - prototypes[None, :, :]) ** 2).sum(axis=2)
     clusters, chosen = linear_sum_assignment(cost)
@@ -121,29 +133,37 @@ def assign_segments(features: pd.DataFrame, spec: SegmentFeatures, k: int, arche
     )
 
 
-def _check_segmentable(features: pd.DataFrame, spec: SegmentFeatures, k_max: int) -> None:
-    if len(features) < 10 * k_max:
+def _check_segmentable(features: pd.DataFrame, spec: SegmentFeatures, k_max: int, settings: KMeansSettings) -> None:
+    needed = settings.min_buyers_per_segment * k_max
+    if len(features) < needed:
         raise Unfittable(
             f"{len(features)} buyers are too few to choose among up to {k_max} segments",
-            f"at least {10 * k_max} buyers (ten per segment of segment_k_range's max)",
+            f"at least {needed} buyers ({settings.min_buyers_per_segment} per segment of segment_k_range's max)",
         )
     if len(usable_features(features, spec)) < 2:
         raise Unfittable("fewer than two segment features have values", "the CLV or churn model to be fitted")
 
 
 def segment(
-    features: pd.DataFrame, spec: SegmentFeatures, selection: pd.DataFrame, archetypes: pd.DataFrame
+    features: pd.DataFrame,
+    spec: SegmentFeatures,
+    selection: pd.DataFrame,
+    archetypes: pd.DataFrame,
+    settings: KMeansSettings,
 ) -> pd.DataFrame:
     """Every customer's segment with the selected k (none when no k could be selected)."""
     if not selection["is_selected"].any():
         return empty_frame(SEGMENT_COLUMNS)
-    return assign_segments(features, spec, int(selection.loc[selection["is_selected"], "k"].item()), archetypes)
+    k = int(selection.loc[selection["is_selected"], "k"].item())
+    return assign_segments(features, spec, k, archetypes, settings)
 
 
-def model_status(features: pd.DataFrame, spec: SegmentFeatures, selection: pd.DataFrame, k_max: int) -> pd.DataFrame:
+def model_status(
+    features: pd.DataFrame, spec: SegmentFeatures, selection: pd.DataFrame, k_max: int, settings: KMeansSettings
+) -> pd.DataFrame:
     """K-means: fitted (k, silhouette, the features it used and left out) or skipped and why."""
     try:
-        _check_segmentable(features, spec, k_max)
+        _check_segmentable(features, spec, k_max, settings)
     except Unfittable as error:
         return status_frame([skipped(FAMILY, MODEL, error)])
     best = selection[selection["is_selected"]].iloc[0]

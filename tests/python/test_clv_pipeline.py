@@ -8,6 +8,11 @@ from lifetimes import BetaGeoFitter, ParetoNBDFitter
 
 from customer_scoring.clv import BetaGeoModel, ParetoNBDModel
 from customer_scoring.clv.pipeline import (
+    BTYD_MODELS,
+    ENSEMBLE,
+    ML_MODEL,
+    SPEND_MODEL,
+    MLSettings,
     expected_order_value,
     fit_spend_model,
     holdout_predictions,
@@ -33,6 +38,17 @@ def metrics(con) -> pd.DataFrame:
     return con.execute("select model_name, metric_name, metric_value from clv_model_metrics").df()
 
 
+@pytest.fixture
+def selected(con) -> str:
+    (name,) = con.execute("select model_name from model_status where model_family = 'clv' and is_selected").fetchone()
+    return name
+
+
+@pytest.fixture
+def ml_settings(dbt_vars) -> MLSettings:
+    return MLSettings(dbt_vars["clv_xgboost_params"], dbt_vars["clv_ml_training_rows"])
+
+
 def _metric(metrics, model, name) -> float:
     row = metrics[(metrics["model_name"] == model) & (metrics["metric_name"] == name)]
     return row["metric_value"].item()
@@ -49,23 +65,37 @@ def test_bgnbd_recovers_the_generator_parameters_from_the_warehouse(con, dataset
         assert abs(ours[name] - config[name]) <= 3 * standard_errors[name], name
 
 
-def test_holdout_metrics_clear_their_floors(metrics):
-    selected = metrics[(metrics["metric_name"] == "is_selected") & (metrics["metric_value"] == 1)]
-    assert len(selected) == 1
+def test_the_yml_names_the_models_as_the_package_does(dbt_vars):
+    names = dbt_vars["clv_models"]
+    assert names["buy_till_you_die"] == list(BTYD_MODELS)
+    assert names["spend_only"] == [ML_MODEL, ENSEMBLE]
+    assert names["order_value"] == SPEND_MODEL
+
+
+def test_holdout_metrics_clear_their_floors(metrics, selected):
     for model in ("bg_nbd", "pareto_nbd", "xgboost_tweedie", "ensemble"):
         for name, floor in FLOORS.items():
             assert _metric(metrics, model, name) >= floor, (model, name)
     for name, floor in SELECTED_FLOORS.items():
-        assert _metric(metrics, selected["model_name"].item(), name) >= floor, name
+        assert _metric(metrics, selected, name) >= floor, name
     for model in ("bg_nbd", "pareto_nbd"):
         predicted, actual = (_metric(metrics, model, f"purchases_{k}_total") for k in ("predicted", "actual"))
         assert predicted == pytest.approx(actual, rel=0.1), model
 
 
-def test_selected_model_has_the_best_holdout_r2(metrics):
+def test_the_one_selected_model_has_the_best_holdout_r2_and_scores(con, metrics, selected):
+    assert con.execute("select count(*) from model_status where model_family = 'clv' and is_selected").fetchone() == (
+        1,
+    )
     r2 = metrics[metrics["metric_name"] == "spend_r2"].set_index("model_name")["metric_value"]
-    selected = metrics[(metrics["metric_name"] == "is_selected") & (metrics["metric_value"] == 1)]["model_name"].item()
     assert r2[selected] == r2.max()
+    assert con.execute("select distinct clv_model from customer_clv").fetchall() == [(selected,)]
+    assert con.execute("select distinct model_name from cohort_clv_holdout").fetchall() == [(selected,)]
+    components = con.execute(
+        "select distinct model_name from fit_clv_holdout_predictions where ensemble_component order by 1"
+    ).fetchall()
+    best_btyd = r2[list(BTYD_MODELS)].idxmax()
+    assert components == sorted([(best_btyd,), (ML_MODEL,)])
 
 
 def test_spend_is_independent_of_frequency_as_gamma_gamma_assumes(metrics):
@@ -85,13 +115,15 @@ def test_customer_clv_scores_every_buyer_and_tracks_the_future(con, dataset):
     assert top_decile_spend > 4 * joined["future_spend"].mean()
 
 
-def test_a_history_too_short_to_validate_fits_nothing_and_says_why(con):
+def test_a_history_too_short_to_validate_fits_nothing_and_says_why(con, dbt_vars, ml_settings):
     full_only = con.execute("select * from int_clv_summary_by_snapshot where snapshot_name = 'full'").df()
-    predictions = holdout_predictions(full_only)
+    predictions = holdout_predictions(full_only, ml_settings)
     metrics = model_metrics(predictions, full_only)
-    status = model_status(full_only, metrics).set_index("model_name")
-    assert predictions.empty and score(full_only, metrics, annual_discount_rate=0.1).empty
-    assert (status["status"] == "skipped").all()
+    status = model_status(full_only, metrics)
+    rate = dbt_vars["clv_annual_discount_rate"]
+    assert predictions.empty and score(full_only, status, predictions, rate, ml_settings).empty
+    status = status.set_index("model_name")
+    assert (status["status"] == "skipped").all() and not status["is_selected"].any()
     assert status.loc["bg_nbd", "reason"] == "at the calibration snapshot: need at least 20 customers to fit, got 0"
     assert status.loc["gamma_gamma", "reason"] == "0 customers have repeat purchases of positive value"
 

@@ -3,22 +3,34 @@
 from __future__ import annotations
 
 import string
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
-from customer_scoring.segments import SegmentFeatures, assign_segments, model_status, segment, select_k
+from customer_scoring.segments import (
+    KMeansSettings,
+    SegmentFeatures,
+    assign_segments,
+    model_status,
+    segment,
+    select_k,
+)
 
-# The segment features as the project defines them (the segment_features vars).
-VARS = yaml.safe_load((Path(__file__).resolve().parents[2] / "dbt_project.yml").read_text())["vars"]
-SPEC = SegmentFeatures(VARS["segment_features"], VARS["segment_log_features"])
-FEATURES, LOG_FEATURES = SPEC.names, SPEC.log_scaled
 
-# Four cluster centres in standard-deviation units; each column is balanced (two +1, two -1), so
-# standardizing the generated features gives these centres back.
+@pytest.fixture
+def spec(dbt_vars) -> SegmentFeatures:
+    """The segment features as the project defines them (the segment_features vars)."""
+    return SegmentFeatures(dbt_vars["segment_features"], dbt_vars["segment_log_features"])
+
+
+@pytest.fixture
+def kmeans(dbt_vars) -> KMeansSettings:
+    return KMeansSettings(**dbt_vars["segment_kmeans"])
+
+
+# Four cluster centres in standard-deviation units, one column per segment feature; each column is
+# balanced (two +1, two -1), so standardizing the generated features gives these centres back.
 CENTRES = np.array(
     [
         [1, 1, -1, 1, -1, 1, -1],
@@ -30,67 +42,69 @@ CENTRES = np.array(
 )
 
 
-def blobs(centres: np.ndarray, per_centre: int = 500, spread: float = 0.1) -> pd.DataFrame:
+def blobs(spec: SegmentFeatures, centres: np.ndarray, per_centre: int = 500, spread: float = 0.1) -> pd.DataFrame:
     """Customers around the centres; heavy-tailed features are written so their log1p is the centre."""
     rng = np.random.default_rng(3)
-    values = np.repeat(centres, per_centre, axis=0) + rng.normal(0, spread, (len(centres) * per_centre, len(FEATURES)))
-    frame = pd.DataFrame(values, columns=FEATURES)
-    frame[LOG_FEATURES] = np.expm1(frame[LOG_FEATURES] + 5)
+    values = np.repeat(centres, per_centre, axis=0) + rng.normal(
+        0, spread, (len(centres) * per_centre, len(spec.names))
+    )
+    frame = pd.DataFrame(values, columns=spec.names)
+    frame[spec.log_scaled] = np.expm1(frame[spec.log_scaled] + 5)
     frame["customer_id"] = [f"c{i:05d}" for i in range(len(frame))]
     frame["centre"] = np.repeat(np.arange(len(centres)), per_centre)
     return frame.sample(frac=1, random_state=1)
 
 
-def archetypes(centres: np.ndarray, names: list[str]) -> pd.DataFrame:
-    frame = pd.DataFrame(centres, columns=FEATURES)
+def archetypes(spec: SegmentFeatures, centres: np.ndarray, names: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(centres, columns=spec.names)
     frame.insert(0, "segment_name", names)
     frame.insert(1, "segment_description", [f"about {name}" for name in names])
     return frame
 
 
-def test_silhouette_picks_the_number_of_separated_groups():
-    selection = select_k(blobs(CENTRES), SPEC, k_min=2, k_max=7)
+def test_silhouette_picks_the_number_of_separated_groups(spec, kmeans):
+    selection = select_k(blobs(spec, CENTRES), spec, k_min=2, k_max=7, settings=kmeans)
     assert selection["k"].tolist() == list(range(2, 8))
     assert selection.loc[selection["is_selected"], "k"].tolist() == [4]
     assert selection["silhouette"].between(-1, 1).all()
 
 
-def test_each_cluster_takes_the_name_of_its_nearest_archetype():
-    frame = blobs(CENTRES)
+def test_each_cluster_takes_the_name_of_its_nearest_archetype(spec, kmeans):
+    frame = blobs(spec, CENTRES)
     names = list(string.ascii_uppercase[: len(CENTRES)])
     # Distractors near no cluster, listed first so a name cannot come from the seed's order.
-    distractors = archetypes(np.vstack([np.zeros(len(FEATURES)), 2 * CENTRES[0]]), ["zero", "twice A"])
-    seed = pd.concat([distractors, archetypes(CENTRES, names)])
-    segments = assign_segments(frame, SPEC, 4, seed).merge(frame[["customer_id", "centre"]], on="customer_id")
+    distractors = archetypes(spec, np.vstack([np.zeros(len(spec.names)), 2 * CENTRES[0]]), ["zero", "twice A"])
+    seed = pd.concat([distractors, archetypes(spec, CENTRES, names)])
+    segments = assign_segments(frame, spec, 4, seed, kmeans).merge(frame[["customer_id", "centre"]], on="customer_id")
     assert (segments["segment_name"] == segments["centre"].map(dict(enumerate(names)))).all()
     assert (segments["segment_description"] == "about " + segments["segment_name"]).all()
     assert segments["distance_to_centroid"].between(0, 1).all()
 
 
-def test_refuses_what_it_cannot_segment_or_name():
-    frame = blobs(CENTRES)
+def test_refuses_what_it_cannot_segment_or_name(spec, kmeans):
+    frame = blobs(spec, CENTRES)
     with pytest.raises(ValueError, match="need at least 5 archetypes"):
-        assign_segments(frame, SPEC, 5, archetypes(CENTRES, list("ABCD")))
+        assign_segments(frame, spec, 5, archetypes(spec, CENTRES, list("ABCD")), kmeans)
     with pytest.raises(ValueError, match="k_min <= k_max"):
-        select_k(frame, SPEC, 5, 4)
+        select_k(frame, spec, 5, 4, kmeans)
 
 
-def test_too_few_buyers_select_no_k_and_say_why():
-    few = blobs(CENTRES).head(30)
-    selection = select_k(few, SPEC, 2, 8)
-    assert selection.empty and segment(few, SPEC, selection, archetypes(CENTRES, list("ABCD"))).empty
-    (status,) = model_status(few, SPEC, selection, k_max=8).to_dict("records")
-    assert (
-        status["status"] == "skipped" and status["reason"] == "30 buyers are too few to choose among up to 8 segments"
-    )
+def test_too_few_buyers_select_no_k_and_say_why(spec, kmeans):
+    buyers = kmeans.min_buyers_per_segment * 8 - 1
+    few = blobs(spec, CENTRES).head(buyers)
+    selection = select_k(few, spec, 2, 8, kmeans)
+    assert selection.empty and segment(few, spec, selection, archetypes(spec, CENTRES, list("ABCD")), kmeans).empty
+    (status,) = model_status(few, spec, selection, 8, kmeans).to_dict("records")
+    assert status["status"] == "skipped"
+    assert status["reason"] == f"{buyers} buyers are too few to choose among up to 8 segments"
 
 
-def test_a_feature_whose_model_was_not_fitted_is_left_out():
-    frame = blobs(CENTRES)
+def test_a_feature_whose_model_was_not_fitted_is_left_out(spec, kmeans):
+    frame = blobs(spec, CENTRES)
     without_clv = frame.assign(clv_12m=np.nan)
-    selection = select_k(without_clv, SPEC, 2, 7)
+    selection = select_k(without_clv, spec, 2, 7, kmeans)
     assert selection.loc[selection["is_selected"], "k"].item() == len(CENTRES)
-    (status,) = model_status(without_clv, SPEC, selection, k_max=7).to_dict("records")
+    (status,) = model_status(without_clv, spec, selection, 7, kmeans).to_dict("records")
     assert status["validation"].endswith("left out (model not fitted): clv_12m")
 
 

@@ -5,14 +5,14 @@ predictions as (
     select * from {{ ref('fit_clv_holdout_predictions') }}
 ),
 
-metrics as (
-    select * from {{ ref('fit_clv_model_metrics') }}
+statuses as (
+    select * from {{ ref('fit_clv_model_status') }}
 ),
 
 selected as (
     select model_name
-    from metrics
-    where metric_name = 'is_selected' and metric_value = 1
+    from statuses
+    where is_selected
 ),
 
 final as (

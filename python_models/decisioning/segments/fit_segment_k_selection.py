@@ -1,7 +1,7 @@
 """Silhouette of K-means on the segment features for each k in `segment_k_range`; the best is selected."""
 
 from customer_scoring.frames import sorted_frame
-from customer_scoring.segments import SegmentFeatures, select_k
+from customer_scoring.segments import KMeansSettings, SegmentFeatures, select_k
 
 
 def model(dbt, session):
@@ -11,4 +11,5 @@ def model(dbt, session):
         SegmentFeatures(dbt.config.get("segment_features"), dbt.config.get("segment_log_features")),
         int(dbt.config.get("k_min")),
         int(dbt.config.get("k_max")),
+        KMeansSettings(**dbt.config.get("kmeans")),
     )

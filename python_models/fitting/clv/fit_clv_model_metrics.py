@@ -1,4 +1,4 @@
-"""Holdout metrics of the CLV models, one row per model and metric, with the selected model flagged."""
+"""Holdout metrics of the CLV models, one row per model and metric."""
 
 from customer_scoring.clv.pipeline import model_metrics
 from customer_scoring.frames import sorted_frame

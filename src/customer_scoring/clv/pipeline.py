@@ -7,11 +7,13 @@ apart (train, calibration, full). Out-of-time, as a model is used:
   snapshot and predict the following horizon;
 - the machine-learned model (XGBoost, Tweedie objective) learns the train snapshot's next-horizon spend
   from its features, then predicts the calibration snapshot's next horizon;
-- the ensemble averages the ML model with the better buy-till-you-die model.
+- the ensemble averages the ML model with the better buy-till-you-die model (`ensemble_component` in the
+  holdout predictions marks the two).
 
-All are scored on what the calibration customers really bought in the holdout. The final scores refit on
-the full snapshot with the chosen model. A model the data cannot fit or validate (`requirements`) is left
-out, and `model_status` says why; with no buy-till-you-die model left, nothing is scored.
+All are scored on what the calibration customers really bought in the holdout; `model_status` selects the
+one with the best spend R² (its `is_selected`). The final scores refit on the full snapshot with that
+model. A model the data cannot fit or validate (`requirements`) is left out, and `model_status` says
+why; with no buy-till-you-die model left, nothing is scored.
 
 Spend: Gamma-Gamma fits the customers whose repeat purchases have a positive mean value (zero-value
 orders, such as free items, still count as purchases). A repeat customer whose mean is 0 gets the
@@ -21,6 +23,8 @@ purchase value stands in.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -39,7 +43,15 @@ FAMILY = "clv"
 SELECTION_METRIC = "spend_r2"
 FEATURES = ["frequency", "recency_days", "age_days", "monetary_value", "total_revenue", "days_since_last"]
 DAYS_PER_MONTH = 365.25 / 12
-ML_TRAINING_ROWS = 200_000
+
+
+@dataclass(frozen=True)
+class MLSettings:
+    """The machine-learned model's XGBoost settings (the `clv_xgboost_params` var: everything but the Tweedie
+    objective, the seed and the threads) and the most customers it trains on (`clv_ml_training_rows`)."""
+
+    xgboost_params: dict
+    training_rows: int
 
 
 def _rfm(frame: pd.DataFrame):
@@ -77,23 +89,13 @@ def _features(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(days_since_last=frame["age_days"] - frame["recency_days"])[FEATURES]
 
 
-def fit_ml_model(train: pd.DataFrame, seed: int = 0) -> xgb.XGBRegressor:
+def fit_ml_model(train: pd.DataFrame, settings: MLSettings, seed: int = 0) -> xgb.XGBRegressor:
     """XGBoost with a Tweedie objective: spend is zero for many customers and skewed for the rest.
-    Trains on at most ML_TRAINING_ROWS customers: beyond that, more rows cost time and add little."""
-    if len(train) > ML_TRAINING_ROWS:
-        train = train.sample(n=ML_TRAINING_ROWS, random_state=seed)
-    model = xgb.XGBRegressor(
-        objective="reg:tweedie",
-        tweedie_variance_power=1.3,
-        n_estimators=200,
-        learning_rate=0.08,
-        max_depth=4,
-        max_bin=128,
-        min_child_weight=5,
-        subsample=0.8,
-        n_jobs=2,
-        random_state=seed,
-    )
+    Trains on a sample of at most `settings.training_rows` customers: beyond that, more rows cost time and
+    add little. Two threads, always: their order of adding partial sums moves the fit slightly."""
+    if len(train) > settings.training_rows:
+        train = train.sample(n=settings.training_rows, random_state=seed)
+    model = xgb.XGBRegressor(objective="reg:tweedie", n_jobs=2, random_state=seed, **settings.xgboost_params)
     return model.fit(_features(train), train["future_revenue"])
 
 
@@ -162,7 +164,7 @@ SCORE_COLUMNS = {
 }
 
 
-def holdout_predictions(snapshots: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+def holdout_predictions(snapshots: pd.DataFrame, ml_settings: MLSettings, seed: int = 0) -> pd.DataFrame:
     """Each model's prediction of every calibration customer's holdout purchases and spend, long format.
     Models the data cannot validate are left out; with no buy-till-you-die model, the frame is empty."""
     calibration, train = _snapshot(snapshots, "calibration"), _snapshot(snapshots, "train")
@@ -185,7 +187,7 @@ def holdout_predictions(snapshots: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     actual = calibration["future_revenue"].to_numpy()
     best_btyd = max(predictions, key=lambda name: _selection_score(actual, predictions[name][1]))
     if ML_MODEL in possible:
-        ml_spend = fit_ml_model(train, seed).predict(_features(calibration))
+        ml_spend = fit_ml_model(train, ml_settings, seed).predict(_features(calibration))
         spend_only = np.full(len(calibration), np.nan)  # the ML model predicts spend, not purchase counts
         predictions[ML_MODEL] = (spend_only, ml_spend)
         predictions[ENSEMBLE] = (spend_only, (ml_spend + predictions[best_btyd][1]) / 2)
@@ -213,7 +215,7 @@ def _selection_score(actual, predicted) -> float:
 
 
 def model_metrics(predictions: pd.DataFrame, snapshots: pd.DataFrame) -> pd.DataFrame:
-    """Holdout metrics, one row per (model, metric); the model with the best spend R² is selected."""
+    """Holdout metrics, one row per (model, metric), and the spend model's frequency-spend correlation."""
     rows = []
     for name, group in predictions.groupby("model_name", sort=False):
         if name in BTYD_MODELS:
@@ -224,26 +226,26 @@ def model_metrics(predictions: pd.DataFrame, snapshots: pd.DataFrame) -> pd.Data
         rows += [(name, k, v) for k, v in spend_metrics(group["actual_spend"], group["predicted_spend"]).items()]
     columns = ["model_name", "metric_name", "metric_value"]
     metrics = pd.DataFrame(rows, columns=columns).astype({"metric_value": "float64"})
-    r2 = metrics[metrics["metric_name"] == SELECTION_METRIC].set_index("model_name")["metric_value"]
-    is_best = (r2.index == r2.idxmax()) if len(r2) else []
-    selected = pd.DataFrame({"model_name": r2.index, "metric_name": "is_selected", "metric_value": is_best})
-    components = predictions.loc[predictions["ensemble_component"], "model_name"].unique()
-    ensemble = pd.DataFrame({"model_name": ENSEMBLE, "metric_name": "component_" + components, "metric_value": 1.0})
     repeat = _positive_repeat(_snapshot(snapshots, "calibration"))
     correlation = []
     if len(repeat) >= MIN_CUSTOMERS:
         value = frequency_spend_correlation(repeat["frequency"], repeat["monetary_value"])
         correlation = [(SPEND_MODEL, "frequency_spend_correlation", value)]
     independence = pd.DataFrame(correlation, columns=columns)
-    parts = [
-        frame.astype({"metric_value": "float64"}) for frame in (metrics, selected, ensemble, independence) if len(frame)
-    ]
+    parts = [frame.astype({"metric_value": "float64"}) for frame in (metrics, independence) if len(frame)]
     return pd.concat(parts, ignore_index=True) if parts else metrics
 
 
+def best_model(metrics: pd.DataFrame) -> str | None:
+    """The model with the best holdout SELECTION_METRIC (the first on a tie); None when none was validated."""
+    score = metrics[metrics["metric_name"] == SELECTION_METRIC].set_index("model_name")["metric_value"]
+    return score.idxmax() if len(score) else None
+
+
 def model_status(snapshots: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFrame:
-    """Per CLV model: fitted (how it was validated, whether it was selected) or skipped, why and what it needs."""
-    chosen = _chosen(metrics)
+    """Per CLV model: fitted (how it was validated; `is_selected` for the best one, whose scores are published)
+    or skipped, why and what it needs."""
+    chosen = best_model(metrics)
     calibration = _snapshot(snapshots, "calibration")
     validation = None
     if len(calibration):
@@ -260,34 +262,37 @@ def model_status(snapshots: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFrame
     return status_frame(rows)
 
 
-def _chosen(metrics: pd.DataFrame) -> str | None:
-    is_chosen = (metrics["metric_name"] == "is_selected") & (metrics["metric_value"] == 1)
-    return metrics.loc[is_chosen, "model_name"].item() if is_chosen.any() else None
-
-
-def selected_model(metrics: pd.DataFrame) -> tuple[str, str]:
-    """The chosen model and the buy-till-you-die model that gives it p_alive and the time profile."""
-    chosen = _chosen(metrics)
-    components = metrics.loc[metrics["metric_name"].str.startswith("component_"), "metric_name"]
-    btyd = next(name for name in components.str.removeprefix("component_") if name in BTYD_MODELS)
-    return chosen, (chosen if chosen in BTYD_MODELS else btyd)
+def selected_model(status: pd.DataFrame, predictions: pd.DataFrame) -> tuple[str, str] | None:
+    """The model `model_status` selected and the buy-till-you-die model that gives it p_alive and the time
+    profile: itself, or the ensemble's buy-till-you-die component. None when no model was selected."""
+    chosen = status.loc[status["is_selected"], "model_name"]
+    if chosen.empty:
+        return None
+    chosen = chosen.item()
+    if chosen in BTYD_MODELS:
+        return chosen, chosen
+    components = predictions.loc[predictions["ensemble_component"], "model_name"].unique()
+    return chosen, next(name for name in components if name in BTYD_MODELS)
 
 
 def score(
     snapshots: pd.DataFrame,
-    metrics: pd.DataFrame,
+    status: pd.DataFrame,
+    predictions: pd.DataFrame,
     annual_discount_rate: float,
+    ml_settings: MLSettings,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """Per-customer CLV at the full snapshot from the chosen model, refitted on the full history.
+    """Per-customer CLV at the full snapshot from the model `model_status` selected, refitted on the full history.
 
     The buy-till-you-die model gives p_alive, expected purchases and the month-by-month time profile; the
     ML and ensemble models re-level that profile by their ratio to it over the validation horizon. With
     no validated model (see `model_status`), the frame is empty.
     """
-    if _chosen(metrics) is None:
+    selected = selected_model(status, predictions)
+    if selected is None:
         return empty_frame(SCORE_COLUMNS)
-    chosen, btyd_name = selected_model(metrics)
+    chosen, btyd_name = selected
     full, calibration = _snapshot(snapshots, "full"), _snapshot(snapshots, "calibration")
     horizon = float(full["horizon_days"].iloc[0])
     model = BTYD_MODELS[btyd_name]().fit(*_rfm(full))
@@ -302,7 +307,7 @@ def score(
     level = np.ones(len(full))
     if chosen != btyd_name:
         btyd_spend = purchases(horizon) * order_value
-        ml_spend = fit_ml_model(calibration, seed).predict(_features(full))
+        ml_spend = fit_ml_model(calibration, ml_settings, seed).predict(_features(full))
         chosen_spend = ml_spend if chosen == ML_MODEL else (ml_spend + btyd_spend) / 2
         level = (chosen_spend + 1e-9) / (btyd_spend + 1e-9)
 
