@@ -2,13 +2,7 @@
 -- each fitted model and the scores it writes.
 {%- set monitored = [
     ('clv', 'clv_features', ['frequency', 'recency_days', 'age_days', 'monetary_value']),
-    ('churn', 'churn_features', [
-        'days_since_last_order', 'days_since_last_activity', 'days_since_first_order', 'tenure_days',
-        'lifetime_orders', 'lifetime_revenue', 'orders_last_horizon', 'orders_last_365d',
-        'revenue_last_horizon', 'revenue_last_365d', 'sessions_last_30d', 'sessions_previous_30d',
-        'usage_minutes_last_30d', 'usage_minutes_previous_30d', 'features_clicked_last_30d',
-        'active_days_last_horizon',
-    ]),
+    ('churn', 'churn_features', var('churn_numeric_features')),
     ('segments', 'segment_features', var('segment_features')),
     ('scores', 'scores', ['engagement_score', 'value_score', 'p_alive', 'clv_12m', 'churn_probability']),
 ] %}

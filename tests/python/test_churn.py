@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 import xgboost as xgb
 
-from customer_scoring.churn import FittedModel, design_matrix, fit_primary
+from customer_scoring.churn import FittedModel
 from customer_scoring.frames import sorted_frame
 
 LEAKAGE_CUTOFF = "2025-06-30"
@@ -87,10 +87,10 @@ def test_survival_ranks_time_to_churn_and_agrees_with_the_label(metrics, con):
     assert rank < -0.5, "the classifier and the survival model agree on who leaves first"
 
 
-def test_explanations_add_up_to_the_margin(con, dbt_vars):
+def test_explanations_add_up_to_the_margin(con):
     features = con.execute("select * from customer_churn_features").df()
-    fitted = fit_primary(features, horizon_days=dbt_vars["churn_horizon_days"])
-    X = design_matrix(features.head(500), fitted.columns)
+    fitted = FittedModel.from_frame(con.sql("select * from fit_churn_model").df())
+    X = fitted.design_matrix(features.head(500))
     booster = fitted.booster
     contributions = booster.predict(xgb.DMatrix(X), pred_contribs=True)
     margin = booster.predict(xgb.DMatrix(X), output_margin=True)

@@ -13,13 +13,14 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import f1_score
 
 from customer_scoring.churn import (
-    CATEGORICAL,
     MODEL_COLUMNS,
-    NUMERIC,
     PRIMARY,
+    SURVIVAL,
+    FeatureSet,
     FittedModel,
     Scheme,
-    design_matrix,
+    SurvivalModel,
+    check_models,
     feature_importance,
     fit_models,
     fit_primary,
@@ -31,13 +32,14 @@ from customer_scoring.churn import (
     scoring_scheme,
     validation_scheme,
 )
-from customer_scoring.churn.estimators import estimators
+from customer_scoring.churn.estimators import THRESHOLD_QUANTILES, estimators
 from customer_scoring.churn.scoring import IMPORTANCE_COLUMNS, RISK_COLUMNS
 from customer_scoring.churn.validation import HOLDOUT_COLUMNS
 from customer_scoring.status import Unfittable
 
+# The synthetic history below is laid out for this horizon (the scheme dates the tests expect follow from it);
+# every other setting is the project's var.
 HORIZON_DAYS = 90
-TIERS = {"medium": 0.25, "high": 0.5, "critical": 0.75}
 
 
 def day(text: str) -> pd.Timestamp:
@@ -48,7 +50,27 @@ def typed(columns: dict[str, str]) -> dict:
     return {column: pd.Series(dtype=dtype).dtype for column, dtype in columns.items()}
 
 
-def synthetic_features(months: int, customers: int = 200, seed: int = 0) -> pd.DataFrame:
+@pytest.fixture(scope="module")
+def feature_set(dbt_vars) -> FeatureSet:
+    return FeatureSet(dbt_vars["churn_numeric_features"], dbt_vars["churn_categorical_features"])
+
+
+@pytest.fixture(scope="module")
+def fit_settings(dbt_vars, feature_set) -> dict:
+    """What every fit takes besides the data and the horizon, as the Python models pass it."""
+    return {
+        "feature_set": feature_set,
+        "max_rows": dbt_vars["churn_max_fit_rows"],
+        "model_params": dbt_vars["churn_model_params"],
+    }
+
+
+@pytest.fixture(scope="module")
+def tiers(dbt_vars) -> dict:
+    return dbt_vars["churn_risk_tiers"]
+
+
+def synthetic_features(months: int, feature_set: FeatureSet, customers: int = 200, seed: int = 0) -> pd.DataFrame:
     """Customers at month-end cutoffs from 2024-01-31, shaped like `customer_churn_features`: churn is likelier
     the longer since the last visit, and the label is null while its horizon runs past the last cutoff."""
     rng = np.random.default_rng(seed)
@@ -59,10 +81,10 @@ def synthetic_features(months: int, customers: int = 200, seed: int = 0) -> pd.D
             "cutoff_date": np.repeat(cutoffs, customers),
         }
     )
-    for column in NUMERIC:
+    for column in feature_set.numeric:
         features[column] = rng.gamma(2.0, 20.0, len(features)).round()
-    for column, values in zip(CATEGORICAL, (["basic", "pro", "team"], ["ads", "organic", "referral"]), strict=True):
-        features[column] = rng.choice(values, len(features))
+    for column in feature_set.categorical:
+        features[column] = rng.choice(["a", "b", "c"], len(features))
     pressure = (features["days_since_last_activity"] - 40) / 10 - 0.02 * features["sessions_last_30d"]
     churned = rng.random(len(features)) < 1 / (1 + np.exp(-pressure))
     known = features["cutoff_date"] + pd.Timedelta(days=HORIZON_DAYS) <= cutoffs[-1]
@@ -73,13 +95,13 @@ def synthetic_features(months: int, customers: int = 200, seed: int = 0) -> pd.D
 
 
 @pytest.fixture(scope="module")
-def features() -> pd.DataFrame:
-    return synthetic_features(months=12)
+def features(feature_set) -> pd.DataFrame:
+    return synthetic_features(months=12, feature_set=feature_set)
 
 
 @pytest.fixture(scope="module")
-def fitted(features) -> FittedModel:
-    return fit_primary(features, HORIZON_DAYS)
+def fitted(features, fit_settings) -> FittedModel:
+    return fit_primary(features, HORIZON_DAYS, **fit_settings)
 
 
 # Validation schemes. Labels are known at cutoffs whose 90-day horizon ends by the last cutoff.
@@ -99,9 +121,9 @@ def test_a_year_of_cutoffs_nests_three_horizons(features):
     assert final.describe() == "train on cutoffs 2024-01-31 to 2024-06-30, calibrate at 2024-09-30"
 
 
-def test_two_horizons_calibrate_on_a_held_out_third_of_the_training_customers():
+def test_two_horizons_calibrate_on_a_held_out_third_of_the_training_customers(feature_set):
     """Labels known Jan-May: test at May; only Jan and Feb end by then, and nothing before them ends by Feb."""
-    features = synthetic_features(months=8)
+    features = synthetic_features(months=8, feature_set=feature_set)
     scheme = validation_scheme(features, HORIZON_DAYS)
     assert scheme == Scheme(day("2024-01-31"), day("2024-02-29"), None, day("2024-05-31"))
     assert "calibrate on a held-out third of their customers" in scheme.describe()
@@ -114,8 +136,8 @@ def test_two_horizons_calibrate_on_a_held_out_third_of_the_training_customers():
 
 
 @pytest.mark.parametrize(("months", "known"), [(5, 2), (3, 0)])
-def test_too_short_a_history_is_unfittable(months, known):
-    features = synthetic_features(months=months, customers=50)
+def test_too_short_a_history_is_unfittable(months, known, feature_set):
+    features = synthetic_features(months=months, feature_set=feature_set, customers=50)
     with pytest.raises(Unfittable) as error:
         validation_scheme(features, HORIZON_DAYS)
     assert error.value.reason == f"{known} cutoff(s) with a known 90-day outcome, none ending before another"
@@ -156,7 +178,12 @@ def test_the_model_read_back_predicts_and_explains_bit_for_bit(features, fitted)
     assert again.booster.get_score(importance_type="total_gain") == fitted.booster.get_score(
         importance_type="total_gain"
     )
-    assert (again.threshold, again.columns, again.scheme) == (fitted.threshold, fitted.columns, fitted.scheme)
+    assert (again.threshold, again.features, again.columns, again.scheme) == (
+        fitted.threshold,
+        fitted.features,
+        fitted.columns,
+        fitted.scheme,
+    )
     pd.testing.assert_frame_equal(again.to_frame(), fitted.to_frame())
 
 
@@ -184,77 +211,128 @@ def test_the_model_survives_a_duckdb_table(features, fitted):
     assert again.scheme == fitted.scheme
 
 
-def test_a_held_out_third_scheme_survives_the_frame():
-    features = synthetic_features(months=8)
-    fitted = fit_models(features, validation_scheme(features, HORIZON_DAYS), names=[PRIMARY])[PRIMARY]
+def test_a_held_out_third_scheme_survives_the_frame(feature_set, fit_settings):
+    features = synthetic_features(months=8, feature_set=feature_set)
+    scheme = validation_scheme(features, HORIZON_DAYS)
+    fitted = fit_models(features, scheme, [PRIMARY], **fit_settings)[PRIMARY]
     again = FittedModel.from_frame(fitted.to_frame())
     assert again.scheme == fitted.scheme and again.scheme.calibration_cutoff is None
     np.testing.assert_array_equal(again.predict_proba(features), fitted.predict_proba(features))
 
 
-def test_without_a_model_every_step_returns_its_empty_frame(features):
+def test_without_a_model_every_step_returns_its_empty_frame(features, fit_settings, dbt_vars, tiers):
     stayers = features.assign(churned=features["churned"] * 0)
-    model = primary_model_frame(stayers, HORIZON_DAYS)
+    models, max_rows, params = dbt_vars["churn_models"], fit_settings["max_rows"], fit_settings["model_params"]
+    model = primary_model_frame(stayers, HORIZON_DAYS, **fit_settings)
     assert FittedModel.from_frame(model) is None
+    predictions = holdout_predictions(stayers, HORIZON_DAYS, models, **fit_settings)
     for frame, columns in (
         (model, MODEL_COLUMNS),
-        (holdout_predictions(stayers, HORIZON_DAYS), HOLDOUT_COLUMNS),
-        (risk_scores(stayers, None, TIERS), RISK_COLUMNS),
-        (feature_importance(stayers, None), IMPORTANCE_COLUMNS),
+        (predictions, HOLDOUT_COLUMNS),
+        (risk_scores(stayers, None, tiers, max_rows, params), RISK_COLUMNS),
+        (feature_importance(stayers, None, max_rows), IMPORTANCE_COLUMNS),
     ):
         assert frame.empty and frame.dtypes.to_dict() == typed(columns)
-    status = model_status(stayers, model_metrics(holdout_predictions(stayers, HORIZON_DAYS)), HORIZON_DAYS)
+    status = model_status(stayers, model_metrics(predictions), HORIZON_DAYS, models)
+    assert list(status["model_name"]) == models
     assert (status["status"] == "skipped").all() and status["reason"].str.contains("only one class").all()
 
 
 # The serialized model scores as the calibrated classifier did before it became a frame.
 
 
-def _calibrated_classifier(features: pd.DataFrame, scheme: Scheme) -> tuple[CalibratedClassifierCV, float]:
+def _calibrated_classifier(
+    features: pd.DataFrame, scheme: Scheme, feature_set: FeatureSet, model_params: dict
+) -> tuple[CalibratedClassifierCV, float]:
     """XGBoost fitted as before the package: calibrated by scikit-learn's CalibratedClassifierCV over the
     frozen booster, with the F1-best threshold on the calibration rows."""
     train, calibration = scheme.split(features)
-    X_train, y_train = design_matrix(train), train["churned"].astype(int)
-    X_cal, y_cal = design_matrix(calibration, list(X_train.columns)), calibration["churned"].astype(int)
-    primary = estimators(y_train.mean(), seed=0)[PRIMARY].fit(X_train, y_train)
+    X_train, y_train = feature_set.design_matrix(train), train["churned"].astype(int)
+    X_cal = feature_set.design_matrix(calibration, list(X_train.columns))
+    y_cal = calibration["churned"].astype(int)
+    primary = estimators([PRIMARY], y_train.mean(), model_params, seed=0)[PRIMARY].fit(X_train, y_train)
     calibrated = CalibratedClassifierCV(FrozenEstimator(primary), method="isotonic").fit(X_cal, y_cal)
     probability = calibrated.predict_proba(X_cal)[:, 1]
-    candidates = np.unique(np.quantile(probability, np.linspace(0.05, 0.95, 91)))
+    candidates = np.unique(np.quantile(probability, THRESHOLD_QUANTILES))
     return calibrated, max(candidates, key=lambda t: f1_score(y_cal, probability >= t))
 
 
-def test_scores_and_importance_from_the_frame_are_those_of_the_calibrated_classifier(features):
-    calibrated, threshold = _calibrated_classifier(features, scoring_scheme(features, HORIZON_DAYS))
-    fitted = FittedModel.from_frame(primary_model_frame(features, HORIZON_DAYS))
+def test_scores_and_importance_from_the_frame_are_those_of_the_calibrated_classifier(
+    features, feature_set, fit_settings, tiers
+):
+    scheme = scoring_scheme(features, HORIZON_DAYS)
+    calibrated, threshold = _calibrated_classifier(features, scheme, feature_set, fit_settings["model_params"])
+    fitted = FittedModel.from_frame(primary_model_frame(features, HORIZON_DAYS, **fit_settings))
     assert fitted.threshold == threshold
 
-    scores = risk_scores(features, fitted, TIERS)
+    scores = risk_scores(features, fitted, tiers, fit_settings["max_rows"], fit_settings["model_params"])
     recent = features[features["cutoff_date"] >= day("2024-11-30")].reset_index(drop=True)
-    X = design_matrix(recent, fitted.columns)
+    X = feature_set.design_matrix(recent, fitted.columns)
     np.testing.assert_array_equal(scores["churn_probability"], calibrated.predict_proba(X)[:, 1])
     booster = calibrated.estimator.estimator.get_booster()
     contributions = booster.predict(xgb.DMatrix(X), pred_contribs=True)[:, :-1]
     top = np.array(fitted.columns)[np.argsort(-contributions, axis=1, kind="stable")[:, :3]]
     np.testing.assert_array_equal(scores[["driver_1", "driver_2", "driver_3"]].to_numpy(), top)
 
-    importance = feature_importance(features, fitted).set_index("feature_name")
+    importance = feature_importance(features, fitted, fit_settings["max_rows"]).set_index("feature_name")
     gain = booster.get_score(importance_type="total_gain")
     assert importance["total_gain"].to_dict() == {c: gain.get(c, 0.0) for c in fitted.columns}
-    labelled = design_matrix(features[features["churned"].notna()], fitted.columns)
+    labelled = feature_set.design_matrix(features[features["churned"].notna()], fitted.columns)
     mean_abs_shap = np.abs(booster.predict(xgb.DMatrix(labelled), pred_contribs=True)[:, :-1]).mean(axis=0)
     np.testing.assert_array_equal(importance.loc[fitted.columns, "mean_abs_shap"], mean_abs_shap)
 
 
-def test_holdout_probabilities_are_those_of_the_calibrated_classifiers():
+def test_holdout_probabilities_are_those_of_the_calibrated_classifiers(feature_set, fit_settings, dbt_vars):
     """Every classifier, the logistic regression calibrated on its decision function included, predicts as
     CalibratedClassifierCV over it did."""
-    features = synthetic_features(months=12, customers=100)
+    features = synthetic_features(months=12, feature_set=feature_set, customers=100)
     scheme = validation_scheme(features, HORIZON_DAYS)
     _, calibration = scheme.split(features)
     test = features[features["cutoff_date"] == scheme.test_cutoff]
-    for name, model in fit_models(features, scheme).items():
-        X_cal = design_matrix(calibration, model.columns)
+    for name, model in fit_models(features, scheme, dbt_vars["churn_models"], **fit_settings).items():
+        X_cal = model.design_matrix(calibration)
         calibrated = CalibratedClassifierCV(FrozenEstimator(model.classifier), method="isotonic")
         calibrated.fit(X_cal, calibration["churned"].astype(int))
-        expected = calibrated.predict_proba(design_matrix(test, model.columns))[:, 1]
+        expected = calibrated.predict_proba(model.design_matrix(test))[:, 1]
         np.testing.assert_array_equal(model.predict_proba(test), expected, err_msg=name)
+
+
+# The feature columns and the models validated are arguments (the vars), and a fit carries its features.
+
+
+def test_a_model_reads_the_features_it_was_fitted_on(features, feature_set, fit_settings, tiers):
+    """Fitted on fewer features, the model read back from its frame, and the survival model that scores beside
+    it, read only those: the other feature columns may be missing when it scores."""
+    fewer = FeatureSet(feature_set.numeric[:3], feature_set.categorical[:1])
+    frame = primary_model_frame(features, HORIZON_DAYS, **{**fit_settings, "feature_set": fewer})
+    fitted = FittedModel.from_frame(frame)
+    assert fitted.features == fewer
+    assert fitted.columns[:3] == fewer.numeric
+    assert all(column.startswith(f"{fewer.categorical[0]}_") for column in fitted.columns[3:])
+    targets = ["customer_id", "cutoff_date", "churned", "days_to_churn", "churn_observed"]
+    only_fewer = features[targets + fewer.numeric + fewer.categorical]
+    scores = risk_scores(only_fewer, fitted, tiers, fit_settings["max_rows"], fit_settings["model_params"])
+    np.testing.assert_array_equal(scores["churn_probability"], fitted.predict_proba(only_fewer.tail(len(scores))))
+    assert scores["driver_1"].isin(fitted.columns).all()
+
+
+def test_the_survival_model_fits_on_its_features(features, feature_set, fit_settings):
+    numeric = feature_set.numeric[:3]
+    survival = SurvivalModel(numeric, fit_settings["model_params"][SURVIVAL], fit_settings["max_rows"])
+    covariates = set(survival.fit(features).fitter_.params_.loc["lambda_"].index)
+    assert covariates == {*numeric, "Intercept"}
+    assert survival.median_days(features[numeric]).shape == (len(features),)
+
+
+def test_the_models_validated_are_those_named(feature_set, fit_settings, dbt_vars):
+    check_models(dbt_vars["churn_models"])  # the var names models the package knows
+    features = synthetic_features(months=12, feature_set=feature_set, customers=100)
+    chosen = [PRIMARY, SURVIVAL]
+    predictions = holdout_predictions(features, HORIZON_DAYS, chosen, **fit_settings)
+    assert list(predictions["model_name"].unique()) == chosen
+    status = model_status(features, model_metrics(predictions), HORIZON_DAYS, chosen)
+    assert list(status["model_name"]) == chosen and (status["status"] == "fitted").all()
+    with pytest.raises(ValueError, match=r"unknown churn models \['svm'\]"):
+        check_models([*dbt_vars["churn_models"], "svm"])
+    with pytest.raises(ValueError, match="must include xgboost"):
+        holdout_predictions(features, HORIZON_DAYS, [SURVIVAL], **fit_settings)

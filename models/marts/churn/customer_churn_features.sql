@@ -2,7 +2,11 @@
 -- feature. The population at a cutoff is every buyer active (an order or a web visit) in the
 -- churn_horizon_days before it. The label, churned, is 1 when the customer has no order and no web
 -- activity in the churn_horizon_days after the cutoff, and null while that horizon is incomplete.
+-- Each feature is defined here; which ones the mart publishes (and the models read) is the
+-- churn_numeric_features and churn_categorical_features vars, in the types of the contract.
 {%- set horizon = var('churn_horizon_days') %}
+{%- set recent = var('churn_recent_days') %}
+{%- set long_window = var('churn_long_window_days') %}
 with
 
 daily_activity as (
@@ -40,15 +44,18 @@ aggregated as (
         sum(orders) as lifetime_orders,
         sum(revenue) as lifetime_revenue,
         sum(case when days_before < {{ horizon }} then orders else 0 end) as orders_last_horizon,
-        sum(case when days_before < 365 then orders else 0 end) as orders_last_365d,
+        sum(case when days_before < {{ long_window }} then orders else 0 end) as orders_last_365d,
         sum(case when days_before < {{ horizon }} then revenue else 0 end) as revenue_last_horizon,
-        sum(case when days_before < 365 then revenue else 0 end) as revenue_last_365d,
-        sum(case when days_before < 30 then sessions else 0 end) as sessions_last_30d,
-        sum(case when days_before >= 30 and days_before < 60 then sessions else 0 end) as sessions_previous_30d,
-        {{ exact_sum('case when days_before < 30 then usage_minutes else 0 end') }} as usage_minutes_last_30d,
-        {{ exact_sum('case when days_before >= 30 and days_before < 60 then usage_minutes else 0 end') }}
-            as usage_minutes_previous_30d,
-        sum(case when days_before < 30 then features_clicked else 0 end) as features_clicked_last_30d,
+        sum(case when days_before < {{ long_window }} then revenue else 0 end) as revenue_last_365d,
+        sum(case when days_before < {{ recent }} then sessions else 0 end) as sessions_last_30d,
+        sum(case when days_before >= {{ recent }} and days_before < {{ 2 * recent }} then sessions else 0 end)
+            as sessions_previous_30d,
+        {{ exact_sum('case when days_before < ' ~ recent ~ ' then usage_minutes else 0 end') }}
+            as usage_minutes_last_30d,
+        {{ exact_sum(
+            'case when days_before >= ' ~ recent ~ ' and days_before < ' ~ 2 * recent ~ ' then usage_minutes else 0 end'
+        ) }} as usage_minutes_previous_30d,
+        sum(case when days_before < {{ recent }} then features_clicked else 0 end) as features_clicked_last_30d,
         sum(case when days_before < {{ horizon }} then 1 else 0 end) as active_days_last_horizon
     from history
     group by cutoff_date, customer_id
@@ -58,6 +65,18 @@ population as (
     select *
     from aggregated
     where lifetime_orders > 0 and days_since_last_activity < {{ horizon }}
+),
+
+-- The features that need the CRM record: tenure, and the attributes ('unknown' when missing).
+with_crm as (
+    select
+        population.*,
+        {%- for attribute in var('churn_categorical_features') %}
+            coalesce(customers.{{ attribute }}, 'unknown') as {{ attribute }},
+        {%- endfor %}
+        {{ dbt.datediff('customers.signup_date', 'population.cutoff_date', 'day') }} as tenure_days
+    from population
+    inner join customers on population.customer_id = customers.customer_id
 ),
 
 future_activity as (
@@ -117,50 +136,39 @@ time_to_churn as (
     group by population.cutoff_date, population.customer_id
 ),
 
-final as (
+labelled as (
     select
-        population.customer_id,
-        population.cutoff_date,
-        cast(population.days_since_last_order as integer) as days_since_last_order,
-        cast(population.days_since_last_activity as integer) as days_since_last_activity,
-        cast(population.days_since_first_order as integer) as days_since_first_order,
-        cast({{ dbt.datediff('customers.signup_date', 'population.cutoff_date', 'day') }} as integer) as tenure_days,
-        cast(population.lifetime_orders as integer) as lifetime_orders,
-        cast(population.lifetime_revenue as {{ dbt.type_float() }}) as lifetime_revenue,
-        cast(population.orders_last_horizon as integer) as orders_last_horizon,
-        cast(population.orders_last_365d as integer) as orders_last_365d,
-        cast(population.revenue_last_horizon as {{ dbt.type_float() }}) as revenue_last_horizon,
-        cast(population.revenue_last_365d as {{ dbt.type_float() }}) as revenue_last_365d,
-        cast(population.sessions_last_30d as integer) as sessions_last_30d,
-        cast(population.sessions_previous_30d as integer) as sessions_previous_30d,
-        cast(population.usage_minutes_last_30d as {{ dbt.type_float() }}) as usage_minutes_last_30d,
-        cast(population.usage_minutes_previous_30d as {{ dbt.type_float() }}) as usage_minutes_previous_30d,
-        cast(population.features_clicked_last_30d as integer) as features_clicked_last_30d,
-        cast(population.active_days_last_horizon as integer) as active_days_last_horizon,
-        coalesce(customers.plan, 'unknown') as plan,
-        coalesce(customers.acquisition_channel, 'unknown') as acquisition_channel,
+        with_crm.customer_id,
+        with_crm.cutoff_date,
+        {%- for feature in var('churn_numeric_features') + var('churn_categorical_features') %}
+            with_crm.{{ feature }},
+        {%- endfor %}
         case
-            when {{ dbt.dateadd('day', horizon, 'population.cutoff_date') }} > as_of.as_of_date then null
+            when {{ dbt.dateadd('day', horizon, 'with_crm.cutoff_date') }} > as_of.as_of_date then null
             when future_activity.customer_id is null then 1
             else 0
         end as churned,
-        cast(greatest(
-            {{ dbt.datediff('population.cutoff_date', 'coalesce(time_to_churn.churn_date, last_activity.last_activity_date)', 'day') }},
+        greatest(
+            {{ dbt.datediff('with_crm.cutoff_date', 'coalesce(time_to_churn.churn_date, last_activity.last_activity_date)', 'day') }},
             0
-        ) as integer) as days_to_churn,
-        cast(case when time_to_churn.churn_date is not null then 1 else 0 end as integer) as churn_observed
-    from population
-    inner join customers on population.customer_id = customers.customer_id
+        ) as days_to_churn,
+        case when time_to_churn.churn_date is not null then 1 else 0 end as churn_observed
+    from with_crm
     cross join as_of
     left join future_activity
         on
-            population.cutoff_date = future_activity.cutoff_date
-            and population.customer_id = future_activity.customer_id
+            with_crm.cutoff_date = future_activity.cutoff_date
+            and with_crm.customer_id = future_activity.customer_id
     inner join time_to_churn
         on
-            population.cutoff_date = time_to_churn.cutoff_date
-            and population.customer_id = time_to_churn.customer_id
-    inner join last_activity on population.customer_id = last_activity.customer_id
+            with_crm.cutoff_date = time_to_churn.cutoff_date
+            and with_crm.customer_id = time_to_churn.customer_id
+    inner join last_activity on with_crm.customer_id = last_activity.customer_id
+),
+
+final as (
+    select {{ cast_to_contract('labelled') }}
+    from labelled
 )
 
 select * from final

@@ -8,4 +8,4 @@ def model(dbt, session):
     dbt.config(materialized="table")
     features = sorted_frame(dbt.ref("customer_churn_features"), ["cutoff_date", "customer_id"])
     fitted = FittedModel.from_frame(dbt.ref("fit_churn_model").df())  # one row (or none): no order to fix
-    return feature_importance(features, fitted)
+    return feature_importance(features, fitted, max_rows=int(dbt.config.get("max_fit_rows")))

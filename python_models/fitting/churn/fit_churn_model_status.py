@@ -10,4 +10,5 @@ def model(dbt, session):
         sorted_frame(dbt.ref("customer_churn_features"), ["cutoff_date", "customer_id"]),
         sorted_frame(dbt.ref("fit_churn_model_metrics"), ["model_name", "metric_name"]),
         horizon_days=int(dbt.config.get("horizon_days")),
+        models=dbt.config.get("models"),
     )

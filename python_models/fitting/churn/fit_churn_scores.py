@@ -6,11 +6,12 @@ from customer_scoring.frames import sorted_frame
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    tiers = {
-        "medium": float(dbt.config.get("medium_risk_from")),
-        "high": float(dbt.config.get("high_risk_from")),
-        "critical": float(dbt.config.get("critical_risk_from")),
-    }
     features = sorted_frame(dbt.ref("customer_churn_features"), ["cutoff_date", "customer_id"])
     fitted = FittedModel.from_frame(dbt.ref("fit_churn_model").df())  # one row (or none): no order to fix
-    return risk_scores(features, fitted, tiers)
+    return risk_scores(
+        features,
+        fitted,
+        tiers=dbt.config.get("risk_tiers"),
+        max_rows=int(dbt.config.get("max_fit_rows")),
+        model_params=dbt.config.get("model_params"),
+    )

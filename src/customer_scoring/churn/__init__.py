@@ -1,11 +1,13 @@
 """Churn: who among recently active buyers will neither order nor visit in the next horizon, and when.
 
-Point-in-time features per (customer, cutoff) (`features`) train a recency rule, logistic regression, a
-random forest and XGBoost (`estimators`), each calibrated (isotonic) with an F1-best threshold, and a
-Weibull AFT model of the days until churn (`survival`). Validation is out of time and as used, on
-cutoffs the history decides (`schemes`); holdout predictions, metrics and each model's status come from
-`validation`. XGBoost, refitted once on the latest labelled cutoff, scores every recent buyer and explains
-its scores with SHAP (`scoring`); that one fit travels between steps as a frame (`FittedModel.to_frame`).
+Point-in-time features per (customer, cutoff) (`features`: which columns, a `FeatureSet`) train a recency
+rule, logistic regression, a random forest and XGBoost (`estimators`), each calibrated (isotonic) with an
+F1-best threshold, and a Weibull AFT model of the days until churn (`survival`). Validation is out of
+time and as used, on cutoffs the history decides (`schemes`); holdout predictions, metrics and each
+model's status come from `validation`. XGBoost, refitted once on the latest labelled cutoff, scores every
+recent buyer and explains its scores with SHAP (`scoring`); that one fit travels between steps as a frame
+(`FittedModel.to_frame`), with the feature columns it was fitted on. Feature lists, model settings and the
+sample cap are arguments (dbt vars, through the Python models' config).
 """
 
 from customer_scoring.churn.estimators import (
@@ -17,25 +19,24 @@ from customer_scoring.churn.estimators import (
     RecencyRule,
     fit_models,
 )
-from customer_scoring.churn.features import CATEGORICAL, NUMERIC, design_matrix
+from customer_scoring.churn.features import FeatureSet
 from customer_scoring.churn.schemes import Scheme, scoring_scheme, validation_scheme
 from customer_scoring.churn.scoring import feature_importance, fit_primary, primary_model_frame, risk_scores
 from customer_scoring.churn.survival import SURVIVAL, SurvivalModel
-from customer_scoring.churn.validation import holdout_predictions, model_metrics, model_status
+from customer_scoring.churn.validation import check_models, holdout_predictions, model_metrics, model_status
 
 __all__ = [
-    "CATEGORICAL",
     "CLASSIFIERS",
     "MODEL_COLUMNS",
-    "NUMERIC",
     "PRIMARY",
     "RULE",
     "SURVIVAL",
+    "FeatureSet",
     "FittedModel",
     "RecencyRule",
     "Scheme",
     "SurvivalModel",
-    "design_matrix",
+    "check_models",
     "feature_importance",
     "fit_models",
     "fit_primary",

@@ -8,9 +8,10 @@
 
 Each is trained as a `Scheme` says, then calibrated by isotonic regression of the label on its score
 (Zadrozny & Elkan 2002, "Transforming Classifier Scores into Accurate Multiclass Probability Estimates",
-KDD) on rows it was not trained on, where it also takes the threshold with the best F1. `FittedModel`
-holds the result; an XGBoost model writes itself to a one-row frame and reads itself back bit for bit, so
-one fit can serve every step that uses it.
+KDD) on rows it was not trained on, where it also takes the threshold with the best F1. Their settings are
+the `churn_model_params` var. `FittedModel` holds the result, with the feature columns it was fitted on;
+an XGBoost model writes itself to a one-row frame and reads itself back bit for bit, so one fit can serve
+every step that uses it.
 """
 
 from __future__ import annotations
@@ -31,18 +32,20 @@ from sklearn.metrics import f1_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from customer_scoring.churn.features import design_matrix
+from customer_scoring.churn.features import FeatureSet, at_most
 from customer_scoring.churn.schemes import Scheme
 
 RULE, PRIMARY = "recency_rule", "xgboost"
 CLASSIFIERS = [RULE, "logistic_regression", "random_forest", PRIMARY]
 # FittedModel.to_frame's row: the booster (XGBoost's JSON), the calibrator (JSON of IsotonicRegression's
-# settings and fitted thresholds), the threshold, the design-matrix columns (a JSON list), the scheme in
-# words and its cutoffs under Scheme's field names (null where it has none).
+# settings and fitted thresholds), the threshold, the feature columns (JSON of the FeatureSet), the
+# design-matrix columns (a JSON list), the scheme in words and its cutoffs under Scheme's field names (null
+# where it has none).
 MODEL_COLUMNS = {
     "booster": "string",
     "calibrator": "string",
     "threshold": "float64",
+    "features": "string",
     "columns": "string",
     "scheme": "string",
     "train_from": "datetime64[us]",
@@ -50,6 +53,8 @@ MODEL_COLUMNS = {
     "calibration_cutoff": "datetime64[us]",
     "test_cutoff": "datetime64[us]",
 }
+# The decision threshold is the F1-best of these quantiles of the calibrated probabilities.
+THRESHOLD_QUANTILES = np.linspace(0.05, 0.95, 91)
 
 
 class RecencyRule(ClassifierMixin, BaseEstimator):
@@ -68,28 +73,25 @@ class RecencyRule(ClassifierMixin, BaseEstimator):
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
 
 
-def estimators(positive_share: float, seed: int) -> dict:
-    """The classifiers by name, unfitted; `positive_share` (of churners in training) weighs XGBoost's classes."""
-    return {
-        RULE: RecencyRule(),
-        "logistic_regression": make_pipeline(
-            StandardScaler(), LogisticRegression(class_weight="balanced", max_iter=2000)
+def estimators(names: list[str], positive_share: float, model_params: dict, seed: int) -> dict:
+    """The classifiers in `names` by name, unfitted, with their settings from `model_params`;
+    `positive_share` (of churners in training) weighs XGBoost's classes."""
+    build = {
+        RULE: RecencyRule,
+        "logistic_regression": lambda: make_pipeline(
+            StandardScaler(), LogisticRegression(class_weight="balanced", **model_params["logistic_regression"])
         ),
-        "random_forest": RandomForestClassifier(
-            n_estimators=200, min_samples_leaf=20, class_weight="balanced_subsample", n_jobs=2, random_state=seed
+        "random_forest": lambda: RandomForestClassifier(
+            **model_params["random_forest"], class_weight="balanced_subsample", n_jobs=2, random_state=seed
         ),
-        PRIMARY: xgb.XGBClassifier(
-            n_estimators=400,
-            learning_rate=0.05,
-            max_depth=4,
-            min_child_weight=10,
-            subsample=0.8,
-            colsample_bytree=0.8,
+        PRIMARY: lambda: xgb.XGBClassifier(
+            **model_params[PRIMARY],
             scale_pos_weight=(1 - positive_share) / positive_share,
             n_jobs=2,
             random_state=seed,
         ),
     }
+    return {name: make() for name, make in build.items() if name in names}
 
 
 def _calibrated_probability(classifier, calibrator: IsotonicRegression, X: pd.DataFrame) -> np.ndarray:
@@ -106,34 +108,39 @@ def _calibrated_probability(classifier, calibrator: IsotonicRegression, X: pd.Da
 
 @dataclass(frozen=True)
 class FittedModel:
-    """A classifier trained and calibrated as `scheme` says, its F1-best threshold and its design-matrix
-    columns."""
+    """A classifier trained and calibrated as `scheme` says, its F1-best threshold, the feature columns it
+    read and its design-matrix columns."""
 
     classifier: object
     calibrator: IsotonicRegression
     threshold: float
+    features: FeatureSet
     columns: list[str]
     scheme: Scheme
 
-    def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
-        """Calibrated churn probability of each row of `features`."""
-        return _calibrated_probability(self.classifier, self.calibrator, design_matrix(features, self.columns))
+    def design_matrix(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """The model's design matrix of `rows`: the features it was fitted on, in its columns."""
+        return self.features.design_matrix(rows, self.columns)
+
+    def predict_proba(self, rows: pd.DataFrame) -> np.ndarray:
+        """Calibrated churn probability of each row of `rows`."""
+        return _calibrated_probability(self.classifier, self.calibrator, self.design_matrix(rows))
 
     @property
     def booster(self) -> xgb.Booster:
         """XGBoost's booster (XGBoost models only)."""
         return self.classifier.get_booster()
 
-    def contributions(self, features: pd.DataFrame) -> np.ndarray:
+    def contributions(self, rows: pd.DataFrame) -> np.ndarray:
         """SHAP contributions to XGBoost's raw margin, one column per design-matrix column (the base value,
         XGBoost's last column, left out)."""
-        X = design_matrix(features, self.columns)
-        return self.booster.predict(xgb.DMatrix(X), pred_contribs=True)[:, :-1]
+        return self.booster.predict(xgb.DMatrix(self.design_matrix(rows)), pred_contribs=True)[:, :-1]
 
     def to_frame(self) -> pd.DataFrame:
         """An XGBoost model as one row of MODEL_COLUMNS, without pickle: the booster in XGBoost's JSON format,
         the calibrator's settings and fitted thresholds as JSON (exact: every float32 is a float64 and JSON
-        writes floats round-trip), the threshold, the design-matrix columns and the training scheme."""
+        writes floats round-trip), the threshold, the feature and design-matrix columns and the training
+        scheme."""
         calibrator = {
             "params": self.calibrator.get_params(),
             "dtype": self.calibrator.X_thresholds_.dtype.name,
@@ -144,6 +151,7 @@ class FittedModel:
             "booster": self.booster.save_raw("json").decode(),
             "calibrator": json.dumps(calibrator),
             "threshold": self.threshold,
+            "features": json.dumps(asdict(self.features)),
             "columns": json.dumps(self.columns),
             "scheme": self.scheme.describe(),
             **asdict(self.scheme),
@@ -165,23 +173,32 @@ class FittedModel:
         thresholds = (np.array(saved[key], dtype=saved["dtype"]) for key in ("X_thresholds_", "y_thresholds_"))
         calibrator = IsotonicRegression(**saved["params"]).fit(*thresholds)
         scheme = Scheme(**{field.name: _cutoff(row[field.name]) for field in fields(Scheme)})
-        return cls(classifier, calibrator, float(row["threshold"]), json.loads(row["columns"]), scheme)
+        features = FeatureSet(**json.loads(row["features"]))
+        return cls(classifier, calibrator, float(row["threshold"]), features, json.loads(row["columns"]), scheme)
 
 
 def _cutoff(value) -> pd.Timestamp | None:
     return None if pd.isna(value) else value
 
 
-def fit_models(features: pd.DataFrame, scheme: Scheme, seed: int = 0, names=None) -> dict[str, FittedModel]:
-    """Train, calibrate and pick thresholds as `scheme` says (only the classifiers in `names`, if given)."""
-    train, calibration = scheme.split(features, seed)
-    X_train, y_train = design_matrix(train), train["churned"].astype(int)
+def fit_models(
+    features: pd.DataFrame,
+    scheme: Scheme,
+    names: list[str],
+    feature_set: FeatureSet,
+    max_rows: int,
+    model_params: dict,
+    seed: int = 0,
+) -> dict[str, FittedModel]:
+    """Train the classifiers in `names` on at most `max_rows` rows of `feature_set`, calibrate them and pick
+    their thresholds, as `scheme` says."""
+    train, calibration = scheme.split(features)
+    train = at_most(train, max_rows, seed)
+    X_train, y_train = feature_set.design_matrix(train), train["churned"].astype(int)
     columns = list(X_train.columns)
-    X_cal, y_cal = design_matrix(calibration, columns), calibration["churned"].astype(int)
+    X_cal, y_cal = feature_set.design_matrix(calibration, columns), calibration["churned"].astype(int)
     fitted = {}
-    for name, estimator in estimators(y_train.mean(), seed).items():
-        if names is not None and name not in names:
-            continue
+    for name, estimator in estimators(names, y_train.mean(), model_params, seed).items():
         estimator.fit(X_train, y_train)
         if isinstance(estimator, RandomForestClassifier):
             # Its prediction threads add the trees' votes in the order they finish: one thread keeps the
@@ -193,7 +210,7 @@ def fit_models(features: pd.DataFrame, scheme: Scheme, seed: int = 0, names=None
         (pair,) = calibrated.calibrated_classifiers_
         (calibrator,) = pair.calibrators
         probability = _calibrated_probability(estimator, calibrator, X_cal)
-        candidates = np.unique(np.quantile(probability, np.linspace(0.05, 0.95, 91)))
+        candidates = np.unique(np.quantile(probability, THRESHOLD_QUANTILES))
         threshold = max(candidates, key=lambda t: f1_score(y_cal, probability >= t))
-        fitted[name] = FittedModel(estimator, calibrator, float(threshold), columns, scheme)
+        fitted[name] = FittedModel(estimator, calibrator, float(threshold), feature_set, columns, scheme)
     return fitted

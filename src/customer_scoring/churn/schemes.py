@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from customer_scoring.churn.features import at_most
 from customer_scoring.status import Unfittable
 
 
@@ -34,14 +33,14 @@ class Scheme:
     calibration_cutoff: object | None
     test_cutoff: object | None = None
 
-    def split(self, features: pd.DataFrame, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """The training rows (at most MAX_FIT_ROWS) and the calibration rows."""
+    def split(self, features: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The training rows and the calibration rows."""
         labelled = features[features["churned"].notna()]
         train = labelled[labelled["cutoff_date"].between(self.train_from, self.train_to)]
         if self.calibration_cutoff is not None:
-            return at_most(train, seed), labelled[labelled["cutoff_date"] == self.calibration_cutoff]
+            return train, labelled[labelled["cutoff_date"] == self.calibration_cutoff]
         held_out = pd.util.hash_pandas_object(train["customer_id"], index=False).to_numpy() % 3 == 0
-        return at_most(train[~held_out], seed), train[held_out]
+        return train[~held_out], train[held_out]
 
     def describe(self) -> str:
         parts = [f"train on cutoffs {_day(self.train_from)} to {_day(self.train_to)}"]

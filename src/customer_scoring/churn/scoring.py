@@ -5,7 +5,7 @@
 `feature_importance` read it back (`FittedModel.from_frame`): both describe the same fit. SHAP
 contributions (Lundberg & Lee 2017, "A Unified Approach to Interpreting Model Predictions", NeurIPS;
 XGBoost's `pred_contribs`, Lundberg et al. 2020, "From local explanations to global understanding with
-explainable AI for trees", Nature Machine Intelligence 2) name each customer's top three risk drivers and,
+explainable AI for trees", Nature Machine Intelligence 2) name each customer's top risk drivers and,
 averaged in absolute value, rank the features with the booster's total gain.
 """
 
@@ -15,30 +15,48 @@ import numpy as np
 import pandas as pd
 
 from customer_scoring.churn.estimators import MODEL_COLUMNS, PRIMARY, FittedModel, fit_models
-from customer_scoring.churn.features import at_most
+from customer_scoring.churn.features import FeatureSet, at_most
 from customer_scoring.churn.schemes import scoring_scheme
-from customer_scoring.churn.survival import SurvivalModel
+from customer_scoring.churn.survival import SURVIVAL, SurvivalModel
 from customer_scoring.status import Unfittable, empty_frame
 
+# Columns of customer_churn_risk: driver_1 .. driver_<DRIVERS> and survival_<days>d for each SURVIVAL_DAYS.
+DRIVERS = 3
+SURVIVAL_DAYS = [30, 90]
 RISK_COLUMNS = {"customer_id": "string", "cutoff_date": "datetime64[us]", "churn_probability": "float64"}
-RISK_COLUMNS |= {column: "string" for column in ("risk_tier", "driver_1", "driver_2", "driver_3")}
-RISK_COLUMNS |= {column: "float64" for column in ("median_days_to_churn", "survival_30d", "survival_90d")}
+RISK_COLUMNS |= {"risk_tier": "string"} | {f"driver_{rank}": "string" for rank in range(1, DRIVERS + 1)}
+RISK_COLUMNS |= {"median_days_to_churn": "float64"} | {f"survival_{days}d": "float64" for days in SURVIVAL_DAYS}
 RISK_COLUMNS["model_name"] = "string"
 IMPORTANCE_COLUMNS = {"feature_name": "string", "total_gain": "float64", "mean_abs_shap": "float64"}
 IMPORTANCE_COLUMNS |= {"importance_share": "float64", "importance_rank": "int64"}
 
 
-def fit_primary(features: pd.DataFrame, horizon_days: int, seed: int = 0) -> FittedModel:
+def fit_primary(
+    features: pd.DataFrame,
+    horizon_days: int,
+    feature_set: FeatureSet,
+    max_rows: int,
+    model_params: dict,
+    seed: int = 0,
+) -> FittedModel:
     """XGBoost calibrated on the latest labelled cutoff, for the final scores; Unfittable when the history
     cannot validate it."""
-    return fit_models(features, scoring_scheme(features, horizon_days), seed, names=[PRIMARY])[PRIMARY]
+    scheme = scoring_scheme(features, horizon_days)
+    return fit_models(features, scheme, [PRIMARY], feature_set, max_rows, model_params, seed)[PRIMARY]
 
 
-def primary_model_frame(features: pd.DataFrame, horizon_days: int, seed: int = 0) -> pd.DataFrame:
+def primary_model_frame(
+    features: pd.DataFrame,
+    horizon_days: int,
+    feature_set: FeatureSet,
+    max_rows: int,
+    model_params: dict,
+    seed: int = 0,
+) -> pd.DataFrame:
     """`fit_primary` as `FittedModel.to_frame` writes it: one row, or none (MODEL_COLUMNS typed) when the
     history cannot validate the model."""
     try:
-        return fit_primary(features, horizon_days, seed).to_frame()
+        return fit_primary(features, horizon_days, feature_set, max_rows, model_params, seed).to_frame()
     except Unfittable:
         return empty_frame(MODEL_COLUMNS)
 
@@ -52,41 +70,48 @@ def _risk_tier(probability: np.ndarray, tiers: dict[str, float]) -> np.ndarray:
     )
 
 
-def risk_scores(features: pd.DataFrame, fitted: FittedModel | None, tiers: dict[str, float]) -> pd.DataFrame:
-    """Churn probability, risk tier and top three drivers from `fitted` (the primary model), with the
-    survival model's time to churn, at the as-of cutoff and the one before it; no rows without a model."""
+def risk_scores(
+    features: pd.DataFrame,
+    fitted: FittedModel | None,
+    tiers: dict[str, float],
+    max_rows: int,
+    model_params: dict,
+) -> pd.DataFrame:
+    """Churn probability, risk tier and top drivers from `fitted` (the primary model), with the time to churn
+    of a survival model on the same features (fitted on at most `max_rows` rows), at the as-of cutoff and the
+    one before it; no rows without a model."""
     if fitted is None:
         return empty_frame(RISK_COLUMNS)
     recent = sorted(features["cutoff_date"].unique())[-2:]
     scoring = features[features["cutoff_date"].isin(recent)].reset_index(drop=True)
     probability = fitted.predict_proba(scoring)
-    top = np.argsort(-fitted.contributions(scoring), axis=1, kind="stable")[:, :3]  # pushing risk up most
+    top = np.argsort(-fitted.contributions(scoring), axis=1, kind="stable")  # pushing risk up most first
     names = np.array(fitted.columns)
-    survival = SurvivalModel().fit(features[~features["cutoff_date"].isin(recent)])
-    survival_30d, survival_90d = survival.survival(scoring, [30, 90]).T
+    survival = SurvivalModel(fitted.features.numeric, model_params[SURVIVAL], max_rows)
+    survival.fit(features[~features["cutoff_date"].isin(recent)])
+    survival_at = survival.survival(scoring, SURVIVAL_DAYS)
     return pd.DataFrame(
         {
             "customer_id": scoring["customer_id"],
             "cutoff_date": scoring["cutoff_date"],
             "churn_probability": probability,
             "risk_tier": _risk_tier(probability, tiers),
-            "driver_1": names[top[:, 0]],
-            "driver_2": names[top[:, 1]],
-            "driver_3": names[top[:, 2]],
+            **{f"driver_{rank}": names[top[:, rank - 1]] for rank in range(1, DRIVERS + 1)},
             "median_days_to_churn": survival.median_days(scoring),
-            "survival_30d": survival_30d,
-            "survival_90d": survival_90d,
+            **{f"survival_{days}d": survival_at[:, i] for i, days in enumerate(SURVIVAL_DAYS)},
             "model_name": PRIMARY,
         }
     )
 
 
-def feature_importance(features: pd.DataFrame, fitted: FittedModel | None, seed: int = 0) -> pd.DataFrame:
+def feature_importance(
+    features: pd.DataFrame, fitted: FittedModel | None, max_rows: int, seed: int = 0
+) -> pd.DataFrame:
     """Global importance of `fitted` (the primary model): total gain, and mean |SHAP| over the labelled rows
-    (a sample of at most MAX_FIT_ROWS drawn with `seed`); no rows without a model."""
+    (a sample of at most `max_rows` drawn with `seed`); no rows without a model."""
     if fitted is None:
         return empty_frame(IMPORTANCE_COLUMNS)
-    contributions = fitted.contributions(at_most(features[features["churned"].notna()], seed))
+    contributions = fitted.contributions(at_most(features[features["churned"].notna()], max_rows, seed))
     gain = fitted.booster.get_score(importance_type="total_gain")
     importance = pd.DataFrame(
         {

@@ -15,30 +15,35 @@ import pandas as pd
 from lifelines import WeibullAFTFitter
 from sklearn.preprocessing import StandardScaler
 
-from customer_scoring.churn.features import NUMERIC, at_most
+from customer_scoring.churn.features import at_most
 
 SURVIVAL = "weibull_aft"
 
 
 class SurvivalModel:
-    """Weibull AFT on log-scaled, standardized features: days from a cutoff until churn, with customers
-    not yet churned censored at their latest activity."""
+    """Weibull AFT on the log-scaled, standardized numeric `features`: days from a cutoff until churn, with
+    customers not yet churned censored at their latest activity. Fits on at most `max_rows` rows (sampled
+    with `seed`); `fitter_params` go to lifelines' WeibullAFTFitter (the `churn_model_params` var)."""
 
-    def __init__(self, penalizer: float = 0.01):
-        self.penalizer = penalizer
+    def __init__(self, features: list[str], fitter_params: dict, max_rows: int, seed: int = 0):
+        self.features = features
+        self.fitter_params = fitter_params
+        self.max_rows = max_rows
+        self.seed = seed
 
     def fit(self, rows: pd.DataFrame) -> SurvivalModel:
-        rows = at_most(rows)
-        X = np.log1p(rows[NUMERIC].clip(lower=0))
+        rows = at_most(rows, self.max_rows, self.seed)
+        X = np.log1p(rows[self.features].clip(lower=0))
         self.scaler_ = StandardScaler().fit(X)
-        data = pd.DataFrame(self.scaler_.transform(X), columns=NUMERIC)
+        data = pd.DataFrame(self.scaler_.transform(X), columns=self.features)
         data["duration"] = rows["days_to_churn"].to_numpy() + 1.0  # Weibull needs positive durations
         data["observed"] = rows["churn_observed"].to_numpy()
-        self.fitter_ = WeibullAFTFitter(penalizer=self.penalizer).fit(data, "duration", "observed")
+        self.fitter_ = WeibullAFTFitter(**self.fitter_params).fit(data, "duration", "observed")
         return self
 
     def _design(self, rows: pd.DataFrame) -> pd.DataFrame:
-        return pd.DataFrame(self.scaler_.transform(np.log1p(rows[NUMERIC].clip(lower=0))), columns=NUMERIC)
+        X = np.log1p(rows[self.features].clip(lower=0))
+        return pd.DataFrame(self.scaler_.transform(X), columns=self.features)
 
     def median_days(self, rows: pd.DataFrame) -> np.ndarray:
         """Median days to churn: the mean of a Weibull with shape < 1 is ruled by its far tail."""

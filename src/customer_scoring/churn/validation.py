@@ -1,8 +1,9 @@
 """Out-of-time validation of the churn models: holdout predictions, their metrics, and each model's status.
 
-Every classifier and the survival model predict the customers of the last labelled cutoff, fitted only
-on labels that end before it (`validation_scheme`). When the history cannot validate them, the
-predictions and metrics are empty and `model_status` says what history it would take.
+The models the `churn_models` var names (classifiers and the survival model) predict the customers of
+the last labelled cutoff, fitted only on labels that end before it (`validation_scheme`). When the history
+cannot validate them, the predictions and metrics are empty and `model_status` says what history it would
+take.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sklearn.metrics import (
 )
 
 from customer_scoring.churn.estimators import CLASSIFIERS, PRIMARY, fit_models
+from customer_scoring.churn.features import FeatureSet
 from customer_scoring.churn.schemes import horizon_ended_by, labelled_cutoffs, validation_scheme
 from customer_scoring.churn.survival import SURVIVAL, SurvivalModel
 from customer_scoring.metrics import lift_top_decile
@@ -34,26 +36,47 @@ METRIC_COLUMNS = {"model_name": "string", "metric_name": "string", "metric_value
 METRIC_COLUMNS["test_cutoff_date"] = "datetime64[us]"
 
 
-def holdout_predictions(features: pd.DataFrame, horizon_days: int, seed: int = 0) -> pd.DataFrame:
-    """Every model's out-of-time predictions for the customers of the last labelled cutoff (none when the
-    history cannot validate them: see `model_status`).
+def check_models(models: list[str]) -> None:
+    """ValueError unless `models` names known churn models, the primary (it scores) among them."""
+    unknown = sorted(set(models) - {*CLASSIFIERS, SURVIVAL})
+    if unknown:
+        raise ValueError(f"unknown churn models {unknown}: the package knows {[*CLASSIFIERS, SURVIVAL]}")
+    if PRIMARY not in models:
+        raise ValueError(f"the churn models must include {PRIMARY}: it scores, so it is always validated")
+
+
+def holdout_predictions(
+    features: pd.DataFrame,
+    horizon_days: int,
+    models: list[str],
+    feature_set: FeatureSet,
+    max_rows: int,
+    model_params: dict,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Out-of-time predictions of each of `models` for the customers of the last labelled cutoff (none when
+    the history cannot validate them: see `model_status`), each fitted on at most `max_rows` rows.
 
     Classifiers give churn_probability and their threshold; the survival model gives
     predicted_median_days, judged against days_to_churn and churn_observed.
     """
+    check_models(models)
     try:
         scheme = validation_scheme(features, horizon_days)
     except Unfittable:
         return empty_frame(HOLDOUT_COLUMNS)
     test = features[features["cutoff_date"] == scheme.test_cutoff].reset_index(drop=True)
     base = test[["customer_id", "churned", "days_to_churn", "churn_observed"]].astype({"churned": int})
+    fitted = fit_models(features, scheme, models, feature_set, max_rows, model_params, seed)
     frames = [
         base.assign(model_name=name, churn_probability=model.predict_proba(test), threshold=model.threshold)
-        for name, model in fit_models(features, scheme, seed).items()
+        for name, model in fitted.items()
     ]
-    survival_cutoffs = horizon_ended_by(labelled_cutoffs(features), scheme.test_cutoff, horizon_days)
-    survival = SurvivalModel().fit(features[features["cutoff_date"].isin(survival_cutoffs)])
-    frames.append(base.assign(model_name=SURVIVAL, predicted_median_days=survival.median_days(test)))
+    if SURVIVAL in models:
+        survival_cutoffs = horizon_ended_by(labelled_cutoffs(features), scheme.test_cutoff, horizon_days)
+        survival = SurvivalModel(feature_set.numeric, model_params[SURVIVAL], max_rows)
+        survival.fit(features[features["cutoff_date"].isin(survival_cutoffs)])
+        frames.append(base.assign(model_name=SURVIVAL, predicted_median_days=survival.median_days(test)))
     predictions = pd.concat(frames, ignore_index=True)
     predictions["test_cutoff_date"] = scheme.test_cutoff
     return predictions
@@ -92,12 +115,14 @@ def model_metrics(predictions: pd.DataFrame) -> pd.DataFrame:
     return metrics
 
 
-def model_status(features: pd.DataFrame, metrics: pd.DataFrame, horizon_days: int) -> pd.DataFrame:
-    """Per churn model: fitted with its validation scheme (XGBoost is the one that scores) or skipped."""
+def model_status(features: pd.DataFrame, metrics: pd.DataFrame, horizon_days: int, models: list[str]) -> pd.DataFrame:
+    """Per churn model of `models`: fitted with its validation scheme (XGBoost is the one that scores) or
+    skipped."""
+    check_models(models)
     try:
         validation = validation_scheme(features, horizon_days).describe()
     except Unfittable as error:
-        return status_frame([skipped(FAMILY, name, error) for name in [*CLASSIFIERS, SURVIVAL]])
+        return status_frame([skipped(FAMILY, name, error) for name in models])
     validated = set(metrics["model_name"])
     missing = Unfittable("no validation metrics were computed", "a rerun; report this as a bug")
     return status_frame(
@@ -105,6 +130,6 @@ def model_status(features: pd.DataFrame, metrics: pd.DataFrame, horizon_days: in
             fitted(FAMILY, name, validation, is_selected=name == PRIMARY)
             if name in validated
             else skipped(FAMILY, name, missing)
-            for name in [*CLASSIFIERS, SURVIVAL]
+            for name in models
         ]
     )
