@@ -222,14 +222,15 @@ def key_figures(con: duckdb.DuckDBPyConnection, fitted: set[str]) -> list[tuple[
             ("Total 12-month CLV", f"{one('select sum(clv_12m) from customer_scores'):,.0f}"),
         ]
     if "churn" in fitted:
+        churn_model = one("select model_name from model_status where model_family = 'churn' and is_selected")
         churn = dict(
             con.execute(
-                "select metric_name, metric_value from churn_model_metrics where model_name = 'xgboost'"
+                "select metric_name, metric_value from churn_model_metrics where model_name = ?", [churn_model]
             ).fetchall()
         )
         at_risk = one("select count(*) from customer_scores where risk_tier in ('high', 'critical')")
         figures += [
-            ("Churn ROC-AUC / PR-AUC (XGBoost)", f"{churn['roc_auc']:.3f} / {churn['pr_auc']:.3f}"),
+            (f"Churn ROC-AUC / PR-AUC ({churn_model})", f"{churn['roc_auc']:.3f} / {churn['pr_auc']:.3f}"),
             ("Churn precision / recall / F1", f"{churn['precision']:.3f} / {churn['recall']:.3f} / {churn['f1']:.3f}"),
             ("Customers at high or critical risk", f"{at_risk:,}"),
         ]

@@ -33,4 +33,4 @@ def test_report_renders_every_chart_in_headless_chromium(published, tmp_path):
     for chart_id, size in rendered.items():
         width, height = map(int, size.split("x"))
         assert width > 200 and height > 150, chart_id
-    assert "Churn ROC-AUC / PR-AUC (XGBoost)" in dom and "<svg" in dom
+    assert "Churn ROC-AUC / PR-AUC (xgboost)" in dom and "<svg" in dom
