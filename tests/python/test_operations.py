@@ -179,7 +179,16 @@ def test_monitoring_measures_drift_from_the_previous_run(daily_runs):
 
 @pytest.mark.parametrize(
     "table",
-    ["base_shop__orders", "base_web__events", "quarantined_rows", "fct_orders", "fct_web_sessions", "customer_rfm"],
+    [
+        "base_shop__orders",
+        "base_web__events",
+        "int_orders_validated",
+        "int_web_events_validated",
+        "quarantined_rows",
+        "fct_orders",
+        "fct_web_sessions",
+        "customer_rfm",
+    ],
 )
 def test_an_incremental_run_equals_a_full_refresh(daily_runs, warehouse, table):
     """Day two loaded incrementally on top of day one; the session warehouse is one full build of day two."""
