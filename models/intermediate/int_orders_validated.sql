@@ -1,7 +1,7 @@
 -- Every staged order with the first check it fails that needs the CRM or the other orders (null when it
--- passes: the valid orders). Incremental (rows_to_validate, reject_duplicates): a run validates the staged
--- rows not loaded before and those waiting for their customer, ranked for duplicates with the loaded rows
--- that share their id, so the table equals a full refresh.
+-- passes: the valid orders). Incremental (rows_to_validate, reject_duplicates): a run validates the rows
+-- staging loaded since the last run and those waiting for their customer, ranked for duplicates with the
+-- loaded rows that share their id, so the table equals a full refresh (but for loaded_at).
 {{ config(materialized='incremental', unique_key='raw_row_key', on_schema_change='fail') }}
 with
 
@@ -40,6 +40,7 @@ ranked as (
 final as (
     select
         raw_row_key,
+        loaded_at,
         order_id,
         customer_id,
         ordered_at,

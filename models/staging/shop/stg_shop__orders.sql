@@ -9,6 +9,7 @@ checked as (
 final as (
     select
         raw_row_key,
+        loaded_at,
         order_id,
         customer_id,
         ordered_at,

@@ -9,6 +9,7 @@ checked as (
 final as (
     select
         raw_row_key,
+        loaded_at,
         event_id,
         customer_id,
         event_at,

@@ -1,6 +1,6 @@
 -- Every raw order row, typed, with the first check of its own it fails (null when it passes); the checks
--- that need the CRM or other rows are int_orders_validated's. Incremental (rows_to_validate): a run types
--- and checks only the raw rows not loaded before, so the clock is read when a row loads.
+-- that need the CRM or other rows are int_orders_validated's. Incremental (new_raw_rows): a run types and
+-- checks only the raw rows not loaded before, so the clock is read when a row loads, and stamps them loaded_at.
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
 with
 
@@ -16,7 +16,7 @@ keyed as (
 ),
 
 new_rows as (
-    {{ rows_to_validate('keyed') }}
+    {{ new_raw_rows('keyed') }}
 ),
 
 typed as (
@@ -51,7 +51,8 @@ final as (
             when amount is null then 'invalid_amount'
             when amount < 0 then 'negative_amount'
             when status not in ('completed', 'cancelled', 'refunded') or status is null then 'invalid_status'
-        end as rejection_reason
+        end as rejection_reason,
+        {{ dbt.current_timestamp() }} as loaded_at
     from typed
 )
 

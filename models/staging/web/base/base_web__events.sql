@@ -1,6 +1,7 @@
 -- Every raw web event, typed, with the first check of its own it fails (null when it passes); the checks
--- that need the CRM or other rows are int_web_events_validated's. Incremental (rows_to_validate): a run
--- types and checks only the raw rows not loaded before, so the clock is read when a row loads.
+-- that need the CRM or other rows are int_web_events_validated's. Incremental (new_raw_rows): a run types
+-- and checks only the raw rows not loaded before, so the clock is read when a row loads, and stamps them
+-- loaded_at.
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
 with
 
@@ -17,7 +18,7 @@ keyed as (
 ),
 
 new_rows as (
-    {{ rows_to_validate('keyed') }}
+    {{ new_raw_rows('keyed') }}
 ),
 
 typed as (
@@ -43,7 +44,8 @@ final as (
             when event_at > {{ dbt.current_timestamp() }} then 'future_event_ts'
             when duration_seconds < 0 then 'negative_duration'
             when event_type not in ('page_view', 'feature_click') or event_type is null then 'unknown_event_type'
-        end as rejection_reason
+        end as rejection_reason,
+        {{ dbt.current_timestamp() }} as loaded_at
     from typed
 )
 
