@@ -1,14 +1,15 @@
 {#
-  Every raw row is accounted for: the source's row count equals the clean model's row count plus the
-  quarantined rows of that source. Returns one row (the three counts) when they disagree.
+  Every raw row is accounted for: the source's row count equals the clean rows (the rows of `clean_model`,
+  those meeting `clean_where` when given) plus the quarantined rows of that source. Returns one row (the
+  three counts) when they disagree.
 #}
-{% test rows_reconcile(model, clean_model, quarantine_model, source_table) %}
+{% test rows_reconcile(model, clean_model, quarantine_model, source_table, clean_where=none) %}
 with
 
 counts as (
     select
         (select count(*) from {{ model }}) as raw_rows,
-        (select count(*) from {{ clean_model }}) as clean_rows,
+        (select count(*) from {{ clean_model }} {% if clean_where %}where {{ clean_where }}{% endif %}) as clean_rows,
         (select count(*) from {{ quarantine_model }} where source_table = '{{ source_table }}') as quarantined_rows
 )
 

@@ -3,11 +3,13 @@
 with
 
 orders as (
-    select * from {{ ref('stg_shop__orders') }}
+    select * from {{ ref('int_orders_validated') }}
+    where rejection_reason is null
 ),
 
 events as (
-    select * from {{ ref('stg_web__events') }}
+    select * from {{ ref('int_web_events_validated') }}
+    where rejection_reason is null
 ),
 
 activity_dates as (

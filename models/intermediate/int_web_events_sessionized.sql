@@ -3,7 +3,8 @@
 with
 
 events as (
-    select * from {{ ref('stg_web__events') }}
+    select * from {{ ref('int_web_events_validated') }}
+    where rejection_reason is null
 ),
 
 as_of as (

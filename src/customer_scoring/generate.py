@@ -16,6 +16,7 @@ injected per reason) goes to a separate directory that the warehouse never reads
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -105,31 +106,28 @@ class GeneratorConfig:
         )
 
 
-# Bad-row reasons per source, with the reason code staging must assign to each.
-BAD_ROW_REASONS = {
-    "crm_customers": ["missing_customer_id", "duplicate_customer_id", "invalid_signup_date"],
-    "orders": [
-        "missing_order_id",
-        "missing_customer_id",
-        "duplicate_order_id",
-        "missing_amount",
-        "invalid_amount",
-        "negative_amount",
-        "invalid_order_ts",
-        "future_order_ts",
-        "unknown_customer",
-        "order_before_signup",
-    ],
-    "web_events": [
-        "missing_event_id",
-        "duplicate_event_id",
-        "invalid_event_ts",
-        "future_event_ts",
-        "negative_duration",
-        "unknown_event_type",
-        "unknown_customer",
-    ],
-}
+# The dbt source table each raw file is loaded as (the name quarantined_rows gives it).
+SOURCE_TABLES = {"crm_customers": "crm.customers", "orders": "shop.orders", "web_events": "web.events"}
+# The one list of rejection reasons: the warehouse checks and documents them, the generator injects them.
+REJECTION_REASONS_SEED = Path(__file__).resolve().parents[2] / "seeds" / "rejection_reasons.csv"
+
+
+def _bad_row_reasons() -> dict[str, list[str]]:
+    """Raw file -> the reasons of its source table in the rejection_reasons seed, in the seed's order: one
+    kind of defect to inject per reason."""
+    with REJECTION_REASONS_SEED.open(newline="") as seed:
+        rows = list(csv.DictReader(seed))
+    return {
+        name: [row["rejection_reason"] for row in rows if row["source_table"] == source]
+        for name, source in SOURCE_TABLES.items()
+    }
+
+
+BAD_ROW_REASONS = _bad_row_reasons()
+
+
+def _cannot_inject(source: str, reason: str) -> NotImplementedError:
+    return NotImplementedError(f"the generator has no defect for {source} rejection reason {reason!r}")
 
 
 def _timestamps(start: np.datetime64, days: np.ndarray) -> pa.Array:
@@ -333,6 +331,8 @@ def _inject_bad_rows(cfg: GeneratorConfig, chunk: _Chunk, chunk_index: int, rng)
             rows = _with_column(
                 rows, "signup_date", rng.choice(["not a date", "2024-13-45", "31/02/2023"], rows.num_rows)
             )
+        elif reason != "duplicate_customer_id":  # a duplicate is an exact copy
+            raise _cannot_inject("crm_customers", reason)
         bad.append(rows)
     # Malformed emails stay on their customer: the email is a field, the customer is still real.
     malformed = rng.random(customers.num_rows) < cfg.malformed_email_share
@@ -369,6 +369,10 @@ def _inject_bad_rows(cfg: GeneratorConfig, chunk: _Chunk, chunk_index: int, rng)
             rows = _with_column(
                 rows, "order_ts", _timestamps(cfg.start, owner_signup - rng.uniform(1, 60, rows.num_rows))
             )
+        elif reason == "invalid_status":
+            rows = _with_column(rows, "status", rng.choice(["shipped", "PENDING", "on hold"], rows.num_rows))
+        elif reason != "duplicate_order_id":
+            raise _cannot_inject("orders", reason)
         bad.append(rows)
     orders = pa.concat_tables([orders, *bad])
 
@@ -391,6 +395,8 @@ def _inject_bad_rows(cfg: GeneratorConfig, chunk: _Chunk, chunk_index: int, rng)
             rows = _with_column(rows, "event_type", rng.choice(["PAGEVIEW", "hover", "unknown"], rows.num_rows))
         elif reason == "unknown_customer":
             rows = _with_column(rows, "customer_id", [f"CU{tag}-{j}" for j in range(rows.num_rows)])
+        elif reason != "duplicate_event_id":
+            raise _cannot_inject("web_events", reason)
         bad.append(rows)
     events = pa.concat_tables([events, *bad])
     return {"crm_customers": customers, "orders": orders, "web_events": events}, counts

@@ -134,6 +134,8 @@ def test_bad_rows_are_what_the_manifest_says(dataset):
     assert count("orders", f"{amount} < 0") == bad["orders"]["negative_amount"]
     assert count("orders", "try_cast(order_ts as timestamp) is null") == bad["orders"]["invalid_order_ts"]
     assert count("orders", "try_cast(order_ts as timestamp) > now()") == bad["orders"]["future_order_ts"]
+    # The statuses the generator's valid orders carry.
+    assert count("orders", "status not in ('completed', 'cancelled')") == bad["orders"]["invalid_status"]
     assert repeats("orders", "order_id") == bad["orders"]["duplicate_order_id"]
     assert count("crm_customers", "customer_id is null") == bad["crm_customers"]["missing_customer_id"]
     assert repeats("crm_customers", "customer_id") == bad["crm_customers"]["duplicate_customer_id"]

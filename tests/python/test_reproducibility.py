@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 from customer_scoring.publish import publish, published_tables
 
 # Columns that describe the run, not the data: they differ between two runs by design.
-RUN_COLUMNS = {"invocation_id", "published_at", "reference_run_started_at"}
+RUN_COLUMNS = {"invocation_id", "published_at", "reference_run_started_at", "loaded_at"}
 
 
 def table_hashes(path) -> dict[str, tuple[int, int]]:
@@ -50,21 +50,21 @@ def test_a_rebuild_publishes_identical_tables_and_a_rerun_adds_no_history(dbt, d
 
 def test_rows_that_arrive_before_their_customer_are_checked_again(dbt, dataset, tmp_path):
     """Day one: the CRM lacks some customers whose orders and visits are there; day two: they arrive.
-    The incremental base tables then equal a full refresh."""
+    The incremental validated tables then equal a full refresh."""
     day_one, warehouse = tmp_path / "day_one", tmp_path / "incremental.duckdb"
     shutil.copytree(dataset["raw"], day_one)
     crm = pq.read_table(day_one / "crm_customers.parquet")
     late = pc.ends_with(pc.fill_null(crm["customer_id"], ""), "7")
     pq.write_table(crm.filter(pc.invert(late)), day_one / "crm_customers.parquet")
-    models = ["+base_shop__orders", "+base_web__events"]
+    models = ["+int_orders_validated", "+int_web_events_validated"]
     dbt(["run", "--select", *models], day_one, warehouse)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         (waiting,) = con.execute(
-            "select count(*) from base_shop__orders where rejection_reason = 'unknown_customer'"
+            "select count(*) from int_orders_validated where rejection_reason = 'unknown_customer'"
         ).fetchone()
     dbt(["run", "--select", *models], dataset["raw"], warehouse)
     refreshed = tmp_path / "full_refresh.duckdb"
     dbt(["run", "--select", *models], dataset["raw"], refreshed)
     assert waiting > 100
-    for table in ("base_shop__orders", "base_web__events"):
+    for table in ("int_orders_validated", "int_web_events_validated"):
         assert table_hashes(warehouse)[table] == table_hashes(refreshed)[table], table

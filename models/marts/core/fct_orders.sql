@@ -2,7 +2,8 @@
 with
 
 orders as (
-    select * from {{ ref('stg_shop__orders') }}
+    select * from {{ ref('int_orders_validated') }}
+    where rejection_reason is null
 ),
 
 as_of as (

@@ -1,4 +1,6 @@
--- Every raw row that failed validation, with its reason: nothing is dropped silently.
+-- Every raw row that failed validation, with its reason: nothing is dropped silently. A row fails either
+-- its source's own checks (base_*) or, having passed them, the checks against the CRM and the other rows
+-- (int_*_validated); the raw text comes from the base model either way.
 with
 
 customers as (
@@ -9,8 +11,16 @@ orders as (
     select * from {{ ref('base_shop__orders') }}
 ),
 
+validated_orders as (
+    select * from {{ ref('int_orders_validated') }}
+),
+
 events as (
     select * from {{ ref('base_web__events') }}
+),
+
+validated_events as (
+    select * from {{ ref('int_web_events_validated') }}
 ),
 
 rejected_customers as (
@@ -25,28 +35,56 @@ rejected_customers as (
     where rejection_reason is not null
 ),
 
+order_rejections as (
+    select
+        raw_row_key,
+        rejection_reason
+    from orders
+    where rejection_reason is not null
+    union all
+    select
+        raw_row_key,
+        rejection_reason
+    from validated_orders
+    where rejection_reason is not null
+),
+
 rejected_orders as (
     select
         'shop.orders' as source_table,
-        raw_order_id as record_id,
-        customer_id,
-        raw_order_ts as raw_timestamp,
-        raw_amount,
+        orders.raw_order_id as record_id,
+        orders.customer_id,
+        orders.raw_order_ts as raw_timestamp,
+        orders.raw_amount,
+        order_rejections.rejection_reason
+    from order_rejections
+    inner join orders on order_rejections.raw_row_key = orders.raw_row_key
+),
+
+event_rejections as (
+    select
+        raw_row_key,
         rejection_reason
-    from orders
+    from events
+    where rejection_reason is not null
+    union all
+    select
+        raw_row_key,
+        rejection_reason
+    from validated_events
     where rejection_reason is not null
 ),
 
 rejected_events as (
     select
         'web.events' as source_table,
-        raw_event_id as record_id,
-        customer_id,
-        raw_event_ts as raw_timestamp,
+        events.raw_event_id as record_id,
+        events.customer_id,
+        events.raw_event_ts as raw_timestamp,
         cast(null as {{ dbt.type_string() }}) as raw_amount,
-        rejection_reason
-    from events
-    where rejection_reason is not null
+        event_rejections.rejection_reason
+    from event_rejections
+    inner join events on event_rejections.raw_row_key = events.raw_row_key
 ),
 
 final as (

@@ -1,4 +1,5 @@
--- One row per order that passed validation.
+-- One row per raw order that passes the checks its own source can tell; int_orders_validated checks the
+-- rest (customer, duplicates).
 with
 
 checked as (
@@ -7,6 +8,8 @@ checked as (
 
 final as (
     select
+        raw_row_key,
+        loaded_at,
         order_id,
         customer_id,
         ordered_at,

@@ -1,4 +1,5 @@
--- One row per web event that passed validation; anonymous events keep a null customer_id.
+-- One row per raw web event that passes the checks its own source can tell; int_web_events_validated checks
+-- the rest (customer, duplicates). Anonymous events keep a null customer_id.
 with
 
 checked as (
@@ -7,6 +8,8 @@ checked as (
 
 final as (
     select
+        raw_row_key,
+        loaded_at,
         event_id,
         customer_id,
         event_at,

@@ -1,8 +1,7 @@
--- Every raw order row, typed, with the first reason it fails validation (null when it passes).
--- Incremental (rows_to_validate, rank_with_loaded_rows): a run validates the raw rows not loaded before and
--- those waiting for their customer, ranked for duplicates with the loaded rows that share their id, so the
--- table equals a full refresh. A row is checked against the CRM and the clock when it is validated.
-{{ config(materialized='incremental', unique_key='raw_row_key', on_schema_change='fail') }}
+-- Every raw order row, typed, with the first check of its own it fails (null when it passes); the checks
+-- that need the CRM or other rows are int_orders_validated's. Incremental (new_raw_rows): a run types and
+-- checks only the raw rows not loaded before, so the clock is read when a row loads, and stamps them loaded_at.
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
 with
 
 source as (
@@ -16,12 +15,8 @@ keyed as (
     from source
 ),
 
-customers as (
-    select * from {{ ref('stg_crm__customers') }}
-),
-
 new_rows as (
-    {{ rows_to_validate('keyed', 'customers') }}
+    {{ new_raw_rows('keyed') }}
 ),
 
 typed as (
@@ -44,52 +39,21 @@ typed as (
     from new_rows
 ),
 
-checked as (
-    select
-        typed.*,
-        case
-            when typed.order_id is null then 'missing_order_id'
-            when typed.customer_id is null then 'missing_customer_id'
-            when typed.ordered_at is null then 'invalid_order_ts'
-            when typed.ordered_at > {{ dbt.current_timestamp() }} then 'future_order_ts'
-            when typed.raw_amount is null then 'missing_amount'
-            when typed.amount is null then 'invalid_amount'
-            when typed.amount < 0 then 'negative_amount'
-            when typed.status not in ('completed', 'cancelled', 'refunded') or typed.status is null
-                then 'invalid_status'
-            when customers.customer_id is null then 'unknown_customer'
-            when cast(typed.ordered_at as date) < customers.signup_date then 'order_before_signup'
-        end as row_check
-    from typed
-    left join customers on typed.customer_id = customers.customer_id
-),
-
-ranked as (
-    {{ rank_with_loaded_rows(
-        'checked',
-        id_column='order_id',
-        order_by='batch.ordered_at asc, batch.amount asc, batch.customer_id asc, batch.status asc',
-        duplicate_reason='duplicate_order_id',
-    ) }}
-),
-
 final as (
     select
-        raw_row_key,
-        raw_order_id,
-        order_id,
-        customer_id,
-        raw_order_ts,
-        ordered_at,
-        raw_amount,
-        amount,
-        currency,
-        status,
-        coalesce(
-            row_check,
-            case when record_rank > 1 then 'duplicate_order_id' end
-        ) as rejection_reason
-    from ranked
+        *,
+        case
+            when order_id is null then 'missing_order_id'
+            when customer_id is null then 'missing_customer_id'
+            when ordered_at is null then 'invalid_order_ts'
+            when ordered_at > {{ dbt.current_timestamp() }} then 'future_order_ts'
+            when raw_amount is null then 'missing_amount'
+            when amount is null then 'invalid_amount'
+            when amount < 0 then 'negative_amount'
+            when status not in ('completed', 'cancelled', 'refunded') or status is null then 'invalid_status'
+        end as rejection_reason,
+        {{ dbt.current_timestamp() }} as loaded_at
+    from typed
 )
 
 select * from final

@@ -1,0 +1,56 @@
+-- Every staged order with the first check it fails that needs the CRM or the other orders (null when it
+-- passes: the valid orders). Incremental (rows_to_validate, reject_duplicates): a run validates the rows
+-- staging loaded since the last run and those waiting for their customer, ranked for duplicates with the
+-- loaded rows that share their id, so the table equals a full refresh (but for loaded_at).
+{{ config(materialized='incremental', unique_key='raw_row_key', on_schema_change='fail') }}
+with
+
+orders as (
+    select * from {{ ref('stg_shop__orders') }}
+),
+
+customers as (
+    select * from {{ ref('stg_crm__customers') }}
+),
+
+new_rows as (
+    {{ rows_to_validate('orders', 'customers') }}
+),
+
+checked as (
+    select
+        new_rows.*,
+        case
+            when customers.customer_id is null then 'unknown_customer'
+            when new_rows.order_date < customers.signup_date then 'order_before_signup'
+        end as row_check
+    from new_rows
+    left join customers on new_rows.customer_id = customers.customer_id
+),
+
+ranked as (
+    {{ reject_duplicates(
+        'checked',
+        id_column='order_id',
+        order_by='batch.ordered_at asc, batch.amount asc, batch.customer_id asc, batch.status asc',
+        duplicate_reason='duplicate_order_id',
+    ) }}
+),
+
+final as (
+    select
+        raw_row_key,
+        loaded_at,
+        order_id,
+        customer_id,
+        ordered_at,
+        order_date,
+        amount,
+        currency,
+        status,
+        is_revenue,
+        rejection_reason
+    from ranked
+)
+
+select * from final
