@@ -20,10 +20,11 @@ import pyarrow as pa
 def sorted_frame(relation, order_by: list[str]) -> pd.DataFrame:
     """A ref (`dbt.ref(...)`, written out in the model so that dbt sees the dependency) as a pandas frame
     sorted by `order_by`, a key of the table."""
-    return _pandas(relation).sort_values(order_by, ignore_index=True, kind="stable")
+    return frame(relation).sort_values(order_by, ignore_index=True, kind="stable")
 
 
-def _pandas(relation) -> pd.DataFrame:
+def frame(relation) -> pd.DataFrame:
+    """A ref as a pandas frame in the order the warehouse returns it: for a table of one row or none."""
     if not hasattr(relation, "toArrow"):  # a DuckDB relation
         return relation.df()
     table = relation.toArrow()
