@@ -36,8 +36,14 @@ def _import_without_pandas_on_spark(name, *args, **kwargs):
     return builtins.__import__(name, *args, **kwargs)
 
 
+def run_compiled_model(compiled_code: str, model_name: str, spark) -> None:
+    """Runs the code dbt generated for a Python model (the model, then its materialization) with `spark`."""
+    namespace = {"spark": spark, "__builtins__": {**vars(builtins), "__import__": _import_without_pandas_on_spark}}
+    exec(compile(compiled_code, f"<dbt Python model {model_name}>", "exec"), namespace)
+
+
 class SessionPythonJobHelper(PythonJobHelper):
-    """Executes a Python model's compiled code with the driver's Spark session as `spark`."""
+    """Runs a Python model with the driver's Spark session, the one dbt-spark's session connection made."""
 
     def __init__(self, parsed_model: dict, credentials) -> None:
         self.model_name = parsed_model["alias"]
@@ -45,11 +51,7 @@ class SessionPythonJobHelper(PythonJobHelper):
     def submit(self, compiled_code: str) -> None:
         from pyspark.sql import SparkSession
 
-        namespace = {
-            "spark": SparkSession.builder.getOrCreate(),
-            "__builtins__": {**vars(builtins), "__import__": _import_without_pandas_on_spark},
-        }
-        exec(compile(compiled_code, f"<dbt Python model {self.model_name}>", "exec"), namespace)
+        run_compiled_model(compiled_code, self.model_name, SparkSession.builder.getOrCreate())
 
 
 def register_session_submission(adapter_class) -> None:
