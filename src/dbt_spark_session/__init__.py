@@ -18,6 +18,8 @@ import builtins
 import os
 import sys
 
+import pandas as pd
+import pyarrow as pa
 from dbt.adapters.base import PythonJobHelper
 from dbt.plugins.manager import dbtPlugin
 
@@ -26,8 +28,24 @@ SESSION = "session"
 
 # dbt-spark's generated code turns a returned pandas frame into a Spark one through pandas-on-Spark (or Koalas)
 # when it can import them; pandas-on-Spark rejects pandas 2's microsecond timestamps and nullable dtypes. Hidden,
-# the code takes its other route, spark.createDataFrame, which converts through Arrow (profiles.yml enables it).
+# the code takes its other route, spark.createDataFrame, which ArrowSession sends through Arrow.
 HIDDEN_MODULES = ("pyspark.pandas", "databricks.koalas")
+
+
+class ArrowSession:
+    """A Spark session whose createDataFrame takes a pandas frame as an Arrow table: typed by its dtypes, so a
+    model's frame of no rows (a skipped model's) still has a schema, where pandas' own route has none to infer."""
+
+    def __init__(self, session) -> None:
+        self._session = session
+
+    def __getattr__(self, name: str):
+        return getattr(self._session, name)
+
+    def createDataFrame(self, data, *args, **kwargs):
+        if isinstance(data, pd.DataFrame):
+            data = pa.Table.from_pandas(data, preserve_index=False)
+        return self._session.createDataFrame(data, *args, **kwargs)
 
 
 def _import_without_pandas_on_spark(name, *args, **kwargs):
@@ -51,7 +69,7 @@ class SessionPythonJobHelper(PythonJobHelper):
     def submit(self, compiled_code: str) -> None:
         from pyspark.sql import SparkSession
 
-        run_compiled_model(compiled_code, self.model_name, SparkSession.builder.getOrCreate())
+        run_compiled_model(compiled_code, self.model_name, ArrowSession(SparkSession.builder.getOrCreate()))
 
 
 def register_session_submission(adapter_class) -> None:

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from customer_scoring.frames import frame, sorted_frame
-from dbt_spark_session import register_session_submission, run_compiled_model, spark_string_literal
+from dbt_spark_session import ArrowSession, register_session_submission, run_compiled_model, spark_string_literal
 
 
 class FakeSparkDataFrame:
@@ -89,6 +89,23 @@ except ImportError:
     session = []
     run_compiled_model(compiled_code, "fit_x", session)
     assert session == ['"spark.createDataFrame"']
+
+
+def test_a_returned_frame_of_no_rows_reaches_spark_typed():
+    class Session:
+        def createDataFrame(self, data):
+            return data
+
+        table = "the session's own"
+
+    session = ArrowSession(Session())
+    empty = pd.DataFrame(columns=["customer_id", "clv_12m", "orders"]).astype(
+        {"customer_id": "string", "clv_12m": "float64", "orders": "Int32"}
+    )
+    assert session.createDataFrame(empty).schema == pa.schema(
+        [("customer_id", pa.string()), ("clv_12m", pa.float64()), ("orders", pa.int32())]
+    )
+    assert session.table == "the session's own"
 
 
 def test_a_failing_model_names_itself_in_the_traceback():
