@@ -14,7 +14,7 @@ export CUSTOMER_SCORING_WAREHOUSE ?= data/build.duckdb
 export CUSTOMER_SCORING_PUBLISHED ?= data/warehouse.duckdb
 export CUSTOMER_SCORING_TRUTH_DIR ?= data/truth
 
-.PHONY: build test install lock data browser lint unit report api clean
+.PHONY: build test install lock data browser lint unit report api clean spark-install spark-start spark-stop
 
 # Write-audit-publish: dbt build (models and every test) into the build warehouse, then publish.
 build: install data
@@ -73,3 +73,46 @@ unit: install
 
 clean:
 	rm -rf target logs data reports
+
+# Apache Spark: the same project on a local standalone cluster (`dbt build --target spark`, profiles.yml).
+# Delta Lake release built for the Spark minor version requirements-spark.txt pins (Delta 4.0.x: Spark 4.0.x).
+DELTA_VERSION := 4.0.1
+# Delta's jars (the delta-spark wheel holds none), beside pyspark in the venv; profiles.yml lists them.
+SPARK_JARS := $(VENV)/spark-jars
+# The cluster's pid files, logs and executor work dirs; the spark target's warehouse and metastore sit beside.
+export CUSTOMER_SCORING_SPARK_DIR ?= data/spark
+SPARK_CLUSTER := $(CUSTOMER_SCORING_SPARK_DIR)/cluster
+# Small enough to share the machine: master and worker daemons, and what the worker lends its executor.
+SPARK_DAEMON_MEMORY := 512m
+SPARK_WORKER_MEMORY := 2g
+SPARK_WORKER_CORES := 2
+# pyspark's own Spark; its pip package has no start-master.sh / start-worker.sh, only the daemon script they call.
+spark_home = $(shell $(BIN)/python -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')
+spark_daemon = SPARK_HOME=$(spark_home) SPARK_PID_DIR=$(SPARK_CLUSTER) SPARK_LOG_DIR=$(SPARK_CLUSTER)/logs \
+	SPARK_LOCAL_IP=127.0.0.1 SPARK_DAEMON_MEMORY=$(SPARK_DAEMON_MEMORY) bash $(spark_home)/sbin/spark-daemon.sh
+
+spark-install: $(VENV)/.spark-installed $(SPARK_JARS)/.fetched
+
+$(VENV)/.spark-installed: $(VENV)/.installed requirements-spark.txt constraints.txt
+	$(BIN)/pip install --quiet -c constraints.txt -r requirements-spark.txt
+	touch $@
+
+# Versionless file names, so the version lives here only.
+$(SPARK_JARS)/.fetched: Makefile
+	for artifact in io.delta:delta-spark_2.13:$(DELTA_VERSION) io.delta:delta-storage:$(DELTA_VERSION); do \
+		mvn --quiet --batch-mode dependency:copy -Dartifact=$$artifact -DoutputDirectory=$(SPARK_JARS) \
+			-Dmdep.stripVersion=true || exit 1; \
+	done
+	touch $@
+
+# Master and one worker, listening on 127.0.0.1 only (master at spark://127.0.0.1:7077, web UI on :8080).
+spark-start: spark-install
+	mkdir -p $(SPARK_CLUSTER)
+	$(spark_daemon) start org.apache.spark.deploy.master.Master 1 --host 127.0.0.1 --port 7077 --webui-port 8080
+	$(spark_daemon) start org.apache.spark.deploy.worker.Worker 1 --host 127.0.0.1 --webui-port 8081 \
+		--cores $(SPARK_WORKER_CORES) --memory $(SPARK_WORKER_MEMORY) --work-dir $(SPARK_CLUSTER)/work \
+		spark://127.0.0.1:7077
+
+spark-stop:
+	$(spark_daemon) stop org.apache.spark.deploy.worker.Worker 1
+	$(spark_daemon) stop org.apache.spark.deploy.master.Master 1

@@ -1,11 +1,12 @@
 {#
   A key for each raw row of an append-only source: a hash of every raw column, then '-' and the
-  row's occurrence number among rows with that hash, so exact copies get keys of their own. Use it as
+  row's occurrence number among rows with that hash, so exact copies get keys of their own (in any order: copies
+  are alike; the order by is there because Spark numbers rows only in an ordered window). Use it as
   `{{ raw_row_key(['col_a', 'col_b']) }}` in a select over the source (it is a window expression).
 #}
 {% macro raw_row_key(columns) -%}
     {%- set row_hash = adapter.dispatch('raw_row_hash', 'customer_scoring')(columns) -%}
-    {{ dbt.concat([row_hash, "'-'", "cast(row_number() over (partition by " ~ row_hash ~ ") as " ~ dbt.type_string() ~ ")"]) }}
+    {{ dbt.concat([row_hash, "'-'", "cast(row_number() over (partition by " ~ row_hash ~ " order by " ~ row_hash ~ ") as " ~ dbt.type_string() ~ ")"]) }}
 {%- endmacro %}
 
 {% macro default__raw_row_hash(columns) -%}

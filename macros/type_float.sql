@@ -1,4 +1,8 @@
-{# dbt's float on DuckDB is a 4-byte REAL; scores and metrics need double precision. #}
+{# dbt's float is a 4-byte REAL on DuckDB and a 4-byte FLOAT on Spark; scores and metrics need double precision. #}
 {% macro duckdb__type_float() %}
+    double
+{% endmacro %}
+
+{% macro spark__type_float() %}
     double
 {% endmacro %}

@@ -28,7 +28,7 @@ final as (
         count(*) as order_count,
         count(distinct order_date) as order_days,
         sum(amount) as total_revenue,
-        avg(amount) as avg_order_value
+        {{ float_avg('amount') }} as avg_order_value
     from revenue_orders
     group by customer_id
 )

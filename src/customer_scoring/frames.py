@@ -1,16 +1,36 @@
-"""How dbt Python models read their refs: as pandas frames in one fixed row order.
+"""How dbt Python models read their refs: as pandas frames in one fixed row order, on DuckDB and on Spark.
 
 A warehouse returns the rows of a table built by a parallel query in whatever order its threads wrote
 them. Fits, samples and tie-breaks follow row order, so every frame is sorted by its key first: the same
 data then gives bit-identical scores, run after run.
+
+On DuckDB a ref is a relation; on Spark a Spark DataFrame, whose rows come to the driver as Arrow and are
+turned into pandas by DuckDB too, so both engines hand the models the same dtypes (decimals as floats,
+nullable integers as `Int32`/`Int64`, dates as `datetime64`). Spark's timestamps are instants, read in the
+session's time zone (UTC, profiles.yml): as UTC wall-clock time they are DuckDB's zoneless timestamps.
 """
 
 from __future__ import annotations
 
+import duckdb
 import pandas as pd
+import pyarrow as pa
 
 
 def sorted_frame(relation, order_by: list[str]) -> pd.DataFrame:
     """A ref (`dbt.ref(...)`, written out in the model so that dbt sees the dependency) as a pandas frame
     sorted by `order_by`, a key of the table."""
-    return relation.df().sort_values(order_by, ignore_index=True, kind="stable")
+    return frame(relation).sort_values(order_by, ignore_index=True, kind="stable")
+
+
+def frame(relation) -> pd.DataFrame:
+    """A ref as a pandas frame in the order the warehouse returns it: for a table of one row or none."""
+    if not hasattr(relation, "toArrow"):  # a DuckDB relation
+        return relation.df()
+    table = relation.toArrow()
+    zoneless = pa.schema(
+        field.with_type(pa.timestamp(field.type.unit)) if pa.types.is_timestamp(field.type) else field
+        for field in table.schema
+    )
+    with duckdb.connect() as connection:
+        return connection.from_arrow(table.cast(zoneless)).df()

@@ -77,7 +77,7 @@ summarized as (
         max(purchase_date) as last_purchase_date,
         count(*) - 1 as frequency,
         sum(revenue) as total_revenue,
-        avg(case when purchase_number > 1 then revenue end) as monetary_value
+        {{ float_avg('case when purchase_number > 1 then revenue end') }} as monetary_value
     from history
     group by snapshot_name, snapshot_date, horizon_days, customer_id
 ),

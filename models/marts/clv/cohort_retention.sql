@@ -59,7 +59,7 @@ final as (
             sum(monthly.revenue) over (
                 partition by monthly.cohort_month order by monthly.months_since_acquisition
                 rows between unbounded preceding and current row
-            ) / cohort_sizes.cohort_customers as decimal(18, 2)
+            ) / cast(cohort_sizes.cohort_customers as {{ dbt.type_float() }}) as decimal(18, 2)
         ) as cumulative_revenue_per_customer,
         as_of.as_of_date
     from monthly

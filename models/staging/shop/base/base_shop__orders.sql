@@ -31,7 +31,7 @@ typed as (
         -- A plain decimal number only (the import writes amounts as text; a generated file as numbers):
         -- NaN, infinity, exponents and anything too large for the column are invalid_amount, not a crash.
         case
-            when regexp_full_match(trim(cast(amount as {{ dbt.type_string() }})), '-?[0-9]+(\.[0-9]+)?')
+            when {{ is_full_match('trim(cast(amount as ' ~ dbt.type_string() ~ '))', '-?[0-9]+(\.[0-9]+)?') }}
                 then {{ dbt.safe_cast('trim(cast(amount as ' ~ dbt.type_string() ~ '))', 'decimal(18, 2)') }}
         end as amount,
         upper(trim(currency)) as currency,
