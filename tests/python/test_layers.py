@@ -15,7 +15,8 @@ def layer_order() -> dict[str, int]:
     """Layer name -> position, from the folder configs of dbt_project.yml (the one place they are listed);
     seeds come first (anyone may read them) and snapshots and analyses after every layer."""
     project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
-    layers = ["seeds", *project["models"]["customer_scoring"], "snapshots", "analyses"]
+    folders = [key for key in project["models"]["customer_scoring"] if not key.startswith("+")]  # not configs
+    layers = ["seeds", *folders, "snapshots", "analyses"]
     return {name: position for position, name in enumerate(layers)}
 
 
