@@ -34,3 +34,9 @@ def frame(relation) -> pd.DataFrame:
     )
     with duckdb.connect() as connection:
         return connection.from_arrow(table.cast(zoneless)).df()
+
+
+def filtered_frame(relation, where: str, order_by: list[str]) -> pd.DataFrame:
+    """`sorted_frame` of the rows of `relation` that the SQL condition `where` keeps: the warehouse filters
+    them (`.filter` of a DuckDB relation or a Spark DataFrame) before any row crosses into Python."""
+    return sorted_frame(relation.filter(where), order_by)

@@ -7,7 +7,8 @@ time and as used, on cutoffs the history decides (`schemes`); holdout prediction
 model's status come from `validation`. XGBoost, refitted once on the latest labelled cutoff, scores every
 recent buyer and explains its scores with SHAP (`scoring`); that one fit travels between steps as a frame
 (`FittedModel.to_frame`), with the feature columns it was fitted on. Feature lists, model settings and the
-sample cap are arguments (dbt vars, through the Python models' config).
+sample cap are arguments (dbt vars, through the Python models' config); which rows each Python model reads
+is a filter the warehouse applies (`reads`).
 """
 
 from customer_scoring.churn.estimators import (
@@ -20,6 +21,7 @@ from customer_scoring.churn.estimators import (
     fit_models,
 )
 from customer_scoring.churn.features import FeatureSet
+from customer_scoring.churn.reads import importance_rows, primary_fit_rows, scoring_rows, validation_rows
 from customer_scoring.churn.schemes import Scheme, scoring_scheme, validation_scheme
 from customer_scoring.churn.scoring import feature_importance, fit_primary, primary_model_frame, risk_scores
 from customer_scoring.churn.survival import SURVIVAL, SurvivalModel
@@ -41,10 +43,14 @@ __all__ = [
     "fit_models",
     "fit_primary",
     "holdout_predictions",
+    "importance_rows",
     "model_metrics",
     "model_status",
+    "primary_fit_rows",
     "primary_model_frame",
     "risk_scores",
+    "scoring_rows",
     "scoring_scheme",
+    "validation_rows",
     "validation_scheme",
 ]

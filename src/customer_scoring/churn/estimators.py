@@ -193,7 +193,7 @@ def fit_models(
     """Train the classifiers in `names` on at most `max_rows` rows of `feature_set`, calibrate them and pick
     their thresholds, as `scheme` says."""
     train, calibration = scheme.split(features)
-    train = at_most(train, max_rows, seed)
+    train = at_most(train, max_rows)
     X_train, y_train = feature_set.design_matrix(train), train["churned"].astype(int)
     columns = list(X_train.columns)
     X_cal, y_cal = feature_set.design_matrix(calibration, columns), calibration["churned"].astype(int)

@@ -1,9 +1,9 @@
 """What every churn model reads: the feature columns, the design matrix and the cap on fitted rows.
 
-The input is `customer_churn_features`: one row per (customer, cutoff) with point-in-time features, the
-label `churned` (null while its horizon is still running) and the survival target (`days_to_churn`,
-`churn_observed`). Which of its columns are features is the `churn_numeric_features` and
-`churn_categorical_features` vars, passed in as a `FeatureSet`.
+The input is `customer_churn_features` (through churn_fit_rows, which adds `sample_fraction`): one row
+per (customer, cutoff) with point-in-time features, the label `churned` (null while its horizon is still
+running) and the survival target (`days_to_churn`, `churn_observed`). Which of its columns are features
+is the `churn_numeric_features` and `churn_categorical_features` vars, passed in as a `FeatureSet`.
 """
 
 from __future__ import annotations
@@ -27,6 +27,10 @@ class FeatureSet:
         return matrix if columns is None else matrix.reindex(columns=columns, fill_value=0.0)
 
 
-def at_most(rows: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
-    """`rows`, or a random sample of `max_rows` of them (the `churn_max_fit_rows` var)."""
-    return rows if len(rows) <= max_rows else rows.sample(max_rows, random_state=seed)
+def at_most(rows: pd.DataFrame, max_rows: int) -> pd.DataFrame:
+    """`rows`, or the `max_rows` of them (the `churn_max_fit_rows` var) with the smallest `sample_fraction`
+    (a stable hash of the row's key, from churn_fit_rows), in their order: the warehouse's filter
+    (`customer_scoring.churn.reads`) drew the same sample, so together they draw one deterministic sample."""
+    if len(rows) <= max_rows:
+        return rows
+    return rows[rows["sample_fraction"].rank(method="first") <= max_rows]

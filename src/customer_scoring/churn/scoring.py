@@ -104,14 +104,12 @@ def risk_scores(
     )
 
 
-def feature_importance(
-    features: pd.DataFrame, fitted: FittedModel | None, max_rows: int, seed: int = 0
-) -> pd.DataFrame:
+def feature_importance(features: pd.DataFrame, fitted: FittedModel | None, max_rows: int) -> pd.DataFrame:
     """Global importance of `fitted` (the primary model): total gain, and mean |SHAP| over the labelled rows
-    (a sample of at most `max_rows` drawn with `seed`); no rows without a model."""
+    (at most `max_rows` of them, `at_most`); no rows without a model."""
     if fitted is None:
         return empty_frame(IMPORTANCE_COLUMNS)
-    contributions = fitted.contributions(at_most(features[features["churned"].notna()], max_rows, seed))
+    contributions = fitted.contributions(at_most(features[features["churned"].notna()], max_rows))
     gain = fitted.booster.get_score(importance_type="total_gain")
     importance = pd.DataFrame(
         {

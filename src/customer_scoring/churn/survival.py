@@ -22,17 +22,16 @@ SURVIVAL = "weibull_aft"
 
 class SurvivalModel:
     """Weibull AFT on the log-scaled, standardized numeric `features`: days from a cutoff until churn, with
-    customers not yet churned censored at their latest activity. Fits on at most `max_rows` rows (sampled
-    with `seed`); `fitter_params` go to lifelines' WeibullAFTFitter (the `churn_model_params` var)."""
+    customers not yet churned censored at their latest activity. Fits on at most `max_rows` rows
+    (`at_most`); `fitter_params` go to lifelines' WeibullAFTFitter (the `churn_model_params` var)."""
 
-    def __init__(self, features: list[str], fitter_params: dict, max_rows: int, seed: int = 0):
+    def __init__(self, features: list[str], fitter_params: dict, max_rows: int):
         self.features = features
         self.fitter_params = fitter_params
         self.max_rows = max_rows
-        self.seed = seed
 
     def fit(self, rows: pd.DataFrame) -> SurvivalModel:
-        rows = at_most(rows, self.max_rows, self.seed)
+        rows = at_most(rows, self.max_rows)
         X = np.log1p(rows[self.features].clip(lower=0))
         self.scaler_ = StandardScaler().fit(X)
         data = pd.DataFrame(self.scaler_.transform(X), columns=self.features)
