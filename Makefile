@@ -99,6 +99,8 @@ $(VENV)/.spark-installed: $(VENV)/.installed requirements-spark.txt constraints.
 
 # Versionless file names, so the version lives here only.
 $(SPARK_JARS)/.fetched: Makefile
+	command -v mvn >/dev/null && command -v java >/dev/null || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends maven openjdk-17-jre-headless)
 	for artifact in io.delta:delta-spark_2.13:$(DELTA_VERSION) io.delta:delta-storage:$(DELTA_VERSION); do \
 		mvn --quiet --batch-mode dependency:copy -Dartifact=$$artifact -DoutputDirectory=$(SPARK_JARS) \
 			-Dmdep.stripVersion=true || exit 1; \
