@@ -42,7 +42,7 @@ def test_bgnbd_matches_the_published_cdnow_fit_and_lifetimes(cdnow):
 
 def test_pareto_nbd_matches_lifetimes(cdnow):
     ours = ParetoNBDModel().fit(*_rfm(cdnow))
-    theirs = ParetoNBDFitter().fit(*_rfm(cdnow))
+    theirs = ParetoNBDFitter().fit(*_rfm(cdnow), initial_params=np.ones(4))  # its default start is random
     assert ours.params_ == pytest.approx(theirs.params_.to_dict(), rel=RELATIVE)
     assert ours.expected_purchases(39, *_rfm(cdnow)) == pytest.approx(
         theirs.conditional_expected_number_of_purchases_up_to_time(39, *_rfm(cdnow)), rel=RELATIVE
