@@ -55,12 +55,12 @@ final as (
         cast(monthly.active_customers as integer) as active_customers,
         cast(monthly.active_customers as {{ dbt.type_float() }}) / cohort_sizes.cohort_customers as retention_rate,
         cast(monthly.revenue as decimal(18, 2)) as revenue,
-        cast(
-            sum(monthly.revenue) over (
+        {{ round_to_cents(
+            'sum(monthly.revenue) over (
                 partition by monthly.cohort_month order by monthly.months_since_acquisition
                 rows between unbounded preceding and current row
-            ) / cast(cohort_sizes.cohort_customers as {{ dbt.type_float() }}) as decimal(18, 2)
-        ) as cumulative_revenue_per_customer,
+            ) / cast(cohort_sizes.cohort_customers as ' ~ dbt.type_float() ~ ')'
+        ) }} as cumulative_revenue_per_customer,
         as_of.as_of_date
     from monthly
     inner join cohort_sizes on monthly.cohort_month = cohort_sizes.cohort_month

@@ -21,7 +21,7 @@ measures as (
             as recency_days,
         cast(order_summary.order_count as integer) as frequency,
         cast(order_summary.total_revenue as decimal(18, 2)) as monetary,
-        cast(order_summary.avg_order_value as decimal(18, 2)) as avg_order_value,
+        {{ round_to_cents('order_summary.avg_order_value') }} as avg_order_value,
         cast({{ dbt.datediff('order_summary.first_order_date', 'as_of.as_of_date', 'day') }} as integer)
             as tenure_days,
         as_of.as_of_date
