@@ -16,11 +16,22 @@ export CUSTOMER_SCORING_TRUTH_DIR ?= data/truth
 
 .PHONY: build test install lock data browser lint unit report api clean spark-install spark-start spark-stop
 
+# The engine `make build` runs on: duckdb (the embedded default) or spark (the local standalone cluster).
+ENGINE ?= duckdb
+
+ifeq ($(ENGINE),spark)
+# dbt build (models and every test) on the cluster, started for the build and stopped after it, failed or not.
+build: spark-install data
+	$(MAKE) --no-print-directory spark-start
+	$(BIN)/dbt build --target spark; status=$$?; $(MAKE) --no-print-directory spark-stop; exit $$status
+else
 # Write-audit-publish: dbt build (models and every test) into the build warehouse, then publish.
 build: install data
 	$(BIN)/python -m customer_scoring.publish
+endif
 
-test: install browser lint unit
+# The Spark install comes first: the DuckDB <-> Spark parity test builds on a local cluster.
+test: install spark-install browser lint unit
 
 install: $(VENV)/.installed
 

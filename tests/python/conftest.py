@@ -28,11 +28,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
-def run_dbt(args: list[str], raw_dir: Path, warehouse: Path, check: bool = True) -> subprocess.CompletedProcess:
-    """Run dbt from the project directory against the given raw data and warehouse; with check, fail
-    with its log unless it succeeds."""
+def run_dbt(
+    args: list[str], raw_dir: Path, warehouse: Path, check: bool = True, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    """Run dbt from the project directory against the given raw data and warehouse (its target dir beside it);
+    with check, fail with its log unless it succeeds. `env` replaces os.environ as the base environment."""
     env = {
-        **os.environ,
+        **(os.environ if env is None else env),
         "DO_NOT_TRACK": "1",
         "DBT_PROFILES_DIR": str(PROJECT_DIR),
         "CUSTOMER_SCORING_RAW_DIR": str(raw_dir),

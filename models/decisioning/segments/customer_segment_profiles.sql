@@ -19,7 +19,7 @@ profiles as (
             {{ exact_avg(feature) }} as avg_{{ feature }},
         {%- endfor %}
         {{ exact_sum('clv_12m') }} as total_clv_12m,
-        avg(case when value_band = 'high' then 1.0 else 0.0 end) as high_value_share,
+        {{ float_avg("case when value_band = 'high' then 1.0 else 0.0 end") }} as high_value_share,
         max(as_of_date) as as_of_date
     from segments
     group by segment_name, segment_description
