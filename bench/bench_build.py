@@ -8,9 +8,12 @@ not part of the build), runs `python -m customer_scoring.publish` from scratch a
 - the whole run's wall time and peak memory (the largest process's high-water mark, from the kernel:
   dbt runs every SQL and Python model in its own process, so that is the build's peak);
 - per layer, the wall-clock span of its models, the sum of their run times and the rows they wrote;
-- the slowest models;
+- the slowest models, each with the build's peak memory while it ran (sampled from /proc every
+  `--sample-seconds`: dbt runs its two threads' models in one process, so a model shares the figure with
+  whatever ran beside it);
 - the SQL floor: each of the slowest SQL models' compiled SQL run directly in DuckDB on the same build
-  warehouse, in the same run, and dbt's time as a ratio of it.
+  warehouse, in the same run, written to a table of that warehouse as dbt writes it, alone; dbt's time as a
+  ratio of it, beside the share of the model's run during which dbt's other thread was running something.
 
 With --daily, the first build leaves out the raw rows of the last day (orders, web events and the CRM
 rows that signed up that day), then the full raw files are written back and the build runs again, as a
@@ -24,9 +27,10 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -57,8 +61,23 @@ def write_raw(full: Path, raw: Path, before_last_day: bool) -> None:
             con.execute(f"copy ({query}) to '{raw}/{name}.parquet' (format parquet)")
 
 
-def build(work: Path, raw: Path) -> tuple[float, float]:
-    """Run the build and publish; return its wall seconds and the largest process's peak RSS in GB."""
+def tree_rss_bytes(root: int) -> int:
+    """Resident memory of `root` and every process below it, from /proc (0 for a process that just ended)."""
+    pages, frontier = 0, [root]
+    while frontier:
+        pid = frontier.pop()
+        try:
+            pages += int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+            for children in Path(f"/proc/{pid}/task").glob("*/children"):
+                frontier += [int(child) for child in children.read_text().split()]
+        except OSError:  # ended meanwhile
+            continue
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+def build(work: Path, raw: Path, sample_seconds: float) -> tuple[float, float, list[tuple[datetime, int]]]:
+    """Run the build and publish; return its wall seconds, the largest process's peak RSS in GB and the
+    (UTC time, RSS bytes) samples of the whole process tree."""
     env = {**os.environ, "CUSTOMER_SCORING_RAW_DIR": str(raw), "DO_NOT_TRACK": "1"}
     env["DBT_PROFILES_DIR"] = str(PROJECT_DIR)
     command = [
@@ -67,12 +86,23 @@ def build(work: Path, raw: Path) -> tuple[float, float]:
     ]  # fmt: skip
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=subprocess.DEVNULL)
+    samples: list[tuple[datetime, int]] = []
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(sample_seconds):
+            samples.append((datetime.now(UTC).replace(tzinfo=None), tree_rss_bytes(process.pid)))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     # wait4's usage is this run's subtree alone (publish and the dbt it starts), unlike RUSAGE_CHILDREN.
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - start
+    done.set()
+    sampler.join()
     if os.waitstatus_to_exitcode(status):
         sys.exit(f"the build failed (exit {os.waitstatus_to_exitcode(status)}); see {work / 'target' / 'logs'}")
-    return seconds, usage.ru_maxrss / 2**20
+    return seconds, usage.ru_maxrss / 2**20, samples
 
 
 def node_timings(target: Path) -> list[dict]:
@@ -108,14 +138,46 @@ def row_counts(warehouse: Path, names: list[str]) -> dict[str, int]:
 
 
 def sql_floor(work: Path, node: dict) -> float:
-    """Seconds to run the model's compiled SQL directly in DuckDB on the build warehouse (into a temp table)."""
+    """Seconds to run the model's compiled SQL directly in DuckDB on the build warehouse, into a table of that
+    warehouse (as dbt does: a temp table lives in memory and skips writing the rows to disk), then committed."""
     with duckdb.connect(str(work / "build.duckdb")) as con:
         start = time.perf_counter()
-        con.execute(f"create temp table floor_check as {node['compiled']}")
-        return time.perf_counter() - start
+        con.execute(f"create table floor_check as {node['compiled']}")
+        seconds = time.perf_counter() - start
+        con.execute("drop table floor_check")
+        return seconds
 
 
-def report(label: str, work: Path, seconds: float, peak_gb: float, slowest: int, floors: int) -> None:
+def shared_share(node: dict, nodes: list[dict]) -> float:
+    """Share of `node`'s run during which at least one other node ran (dbt's other thread)."""
+    start, end = _utc(node["started"]), _utc(node["completed"])
+    others = sorted(
+        (max(start, _utc(n["started"])), min(end, _utc(n["completed"])))
+        for n in nodes
+        if n is not node and _utc(n["started"]) < end and _utc(n["completed"]) > start
+    )
+    shared, reached = 0.0, start
+    for begin, finish in others:
+        if finish > reached:
+            shared += (finish - max(begin, reached)).total_seconds()
+            reached = finish
+    return shared / max((end - start).total_seconds(), 1e-9)
+
+
+def peak_while_running(node: dict, samples: list[tuple[datetime, int]]) -> float:
+    """The largest RSS sample (GB) taken while the node ran; 0 when it ran between two samples."""
+    started, completed = _utc(node["started"]), _utc(node["completed"])
+    return max((rss for at, rss in samples if started <= at <= completed), default=0) / 2**30
+
+
+def report(
+    label: str,
+    work: Path,
+    run: tuple[float, float, list[tuple[datetime, int]]],
+    slowest: int,
+    floors: int,
+) -> None:
+    seconds, peak_gb, samples = run
     nodes = node_timings(work / "target")
     counts = row_counts(work / "build.duckdb", [n["name"] for n in nodes])
     print(f"\n## {label}: {seconds:,.0f} s wall, peak RSS {peak_gb:.1f} GB\n")
@@ -130,19 +192,34 @@ def report(label: str, work: Path, seconds: float, peak_gb: float, slowest: int,
         print(f"| {layer} | {span:,.1f} | {sum(n['seconds'] for n in members):,.1f} | {len(members)} | {rows:,} |")
     not_models = ("tests", "unit tests", "seeds", "exposures")
     models = sorted((n for n in nodes if n["layer"] not in not_models), key=lambda n: -n["seconds"])
-    print("\n| slowest models | language | seconds | rows |\n| --- | --- | ---: | ---: |")
+    print("\n| slowest models | language | seconds | rows | peak RSS while it ran (GB) |")
+    print("| --- | --- | ---: | ---: | ---: |")
     for node in models[:slowest]:
-        print(f"| {node['name']} | {node['language']} | {node['seconds']:,.1f} | {counts.get(node['name'], 0):,} |")
+        peak = peak_while_running(node, samples)
+        print(
+            f"| {node['name']} | {node['language']} | {node['seconds']:,.1f} | {counts.get(node['name'], 0):,} "
+            f"| {peak:.1f} |"
+        )
+    by_memory = sorted(models, key=lambda n: -peak_while_running(n, samples))
+    print("\n| models running at the highest RSS | seconds | peak RSS while it ran (GB) |\n| --- | ---: | ---: |")
+    for node in by_memory[:slowest]:
+        print(f"| {node['name']} | {node['seconds']:,.1f} | {peak_while_running(node, samples):.1f} |")
     heavy_sql = [n for n in models if n["language"] == "sql" and n["materialized"] in ("table", "incremental")]
     if floors:
-        print("\n| SQL model | dbt (s) | same SQL in DuckDB (s) | ratio |\n| --- | ---: | ---: | ---: |")
+        print("\n| SQL model | dbt (s) | same SQL in DuckDB, alone (s) | ratio | share of its run shared |")
+        print("| --- | ---: | ---: | ---: | ---: |")
     for node in heavy_sql[:floors]:
         floor = sql_floor(work, node)
-        print(f"| {node['name']} | {node['seconds']:,.1f} | {floor:,.1f} | {node['seconds'] / floor:.2f} |")
+        ratio, shared = node["seconds"] / floor, shared_share(node, nodes)
+        print(f"| {node['name']} | {node['seconds']:,.1f} | {floor:,.1f} | {ratio:.2f} | {shared:.0%} |")
+
+
+def _utc(timestamp: str) -> datetime:
+    return datetime.fromisoformat(timestamp.rstrip("Z"))
 
 
 def _seconds_between(start: str, end: str) -> float:
-    return (datetime.fromisoformat(end.rstrip("Z")) - datetime.fromisoformat(start.rstrip("Z"))).total_seconds()
+    return (_utc(end) - _utc(start)).total_seconds()
 
 
 def main() -> None:
@@ -153,6 +230,7 @@ def main() -> None:
     parser.add_argument("--daily", action="store_true", help="build without the last day, then add it and rebuild")
     parser.add_argument("--slowest", type=int, default=12, help="how many of the slowest models to list")
     parser.add_argument("--floors", type=int, default=6, help="how many heavy SQL models to run directly")
+    parser.add_argument("--sample-seconds", type=float, default=0.5, help="how often to sample the build's RSS")
     args = parser.parse_args()
 
     full = args.work / f"raw-{args.customers}-{args.seed}"
@@ -163,13 +241,11 @@ def main() -> None:
     raw = run / "raw"
     write_raw(full, raw, before_last_day=args.daily)
     print(f"# {args.customers:,} customers (seed {args.seed}), {os.cpu_count()} cores")
-    seconds, peak = build(run, raw)
     label = "full build" + (" without the last day" if args.daily else "")
-    report(label, run, seconds, peak, args.slowest, args.floors)
+    report(label, run, build(run, raw, args.sample_seconds), args.slowest, args.floors)
     if args.daily:
         write_raw(full, raw, before_last_day=False)
-        seconds, peak = build(run, raw)
-        report("daily run (the last day added)", run, seconds, peak, args.slowest, 0)
+        report("daily run (the last day added)", run, build(run, raw, args.sample_seconds), args.slowest, 0)
 
 
 if __name__ == "__main__":

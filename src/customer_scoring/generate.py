@@ -29,6 +29,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from customer_scoring.progress import Progress
+
 CHUNK_SIZE = 50_000  # customers per chunk: bounds memory, and fixes the data for a given seed
 SECONDS_PER_DAY = 86_400
 MAX_SESSION_GAP_SECONDS = 25 * 60  # events of one session stay closer than the 30-minute timeout
@@ -421,17 +423,19 @@ def generate(cfg: GeneratorConfig, out_dir: Path, truth_dir: Path) -> dict:
     bad_rows: Counter = Counter()
     rows: Counter = Counter()
     try:
-        for chunk_index, first_id in enumerate(range(0, cfg.customers, CHUNK_SIZE)):
-            n = min(CHUNK_SIZE, cfg.customers - first_id)
-            chunk = _simulate_chunk(cfg, chunk_index, first_id, n)
-            rng = np.random.default_rng([cfg.seed, chunk_index, 1])
-            tables, counts = _inject_bad_rows(cfg, chunk, chunk_index, rng)
-            bad_rows.update(counts)
-            for name, table in tables.items():
-                writers[name].write_table(_shuffled(table, rng))
-                rows[name] += table.num_rows
-            truth_writer = truth_writer or pq.ParquetWriter(truth_dir / "customers.parquet", chunk.truth.schema)
-            truth_writer.write_table(chunk.truth)
+        with Progress("generate", cfg.customers, "customers") as progress:
+            for chunk_index, first_id in enumerate(range(0, cfg.customers, CHUNK_SIZE)):
+                n = min(CHUNK_SIZE, cfg.customers - first_id)
+                chunk = _simulate_chunk(cfg, chunk_index, first_id, n)
+                rng = np.random.default_rng([cfg.seed, chunk_index, 1])
+                tables, counts = _inject_bad_rows(cfg, chunk, chunk_index, rng)
+                bad_rows.update(counts)
+                for name, table in tables.items():
+                    writers[name].write_table(_shuffled(table, rng))
+                    rows[name] += table.num_rows
+                truth_writer = truth_writer or pq.ParquetWriter(truth_dir / "customers.parquet", chunk.truth.schema)
+                truth_writer.write_table(chunk.truth)
+                progress.advance(n)
     finally:
         for writer in writers.values():
             writer.close()

@@ -26,11 +26,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from customer_scoring.generate import RAW_SCHEMAS, CliParser
+from customer_scoring.progress import Progress
 
 # The import keeps amounts as text, so a value that does not parse reaches staging as written.
 ORDERS_SCHEMA = RAW_SCHEMAS["orders"].set(
     RAW_SCHEMAS["orders"].get_field_index("amount"), pa.field("amount", pa.string())
 )
+
+# Transactions mapped per batch: progress is shown between batches.
+BATCH_ROWS = 1_000_000
 
 # The raw files a user may bring themselves, and the option that keeps each.
 KEEP_FLAGS = {"crm_customers": "--keep-crm", "web_events": "--keep-web"}
@@ -146,7 +150,8 @@ def import_orders(
     amount_text = rf"regexp_replace({_quoted(amount)}, '^\s+|\s+$', '', 'g')"
     decimal_mark = "," if decimal_comma else "."
     number, grouping = NUMBER_FORMATS[decimal_mark]
-    orders = con.sql(
+    ((total,),) = con.execute("select count(*) from transactions").fetchall()  # before the reader: it streams
+    mapped = con.sql(
         f"""
         select
             {order_key} as order_id,
@@ -172,7 +177,13 @@ def import_orders(
             "decimal_mark": decimal_mark,
             **({"date_format": date_format} if date_format else {}),
         },
-    ).to_arrow_table()
+    ).to_arrow_reader(BATCH_ROWS)
+    batches = []
+    with Progress("import", total, "rows") as progress:
+        for batch in mapped:
+            batches.append(batch)
+            progress.advance(batch.num_rows)
+    orders = pa.Table.from_batches(batches, mapped.schema)
     if orders["order_date"].null_count == orders.num_rows:
         # One unparseable date is a row to quarantine; all of them is the wrong format.
         how = f"with --date-format {date_format!r}" if date_format else "as ISO 8601 (give --date-format)"

@@ -15,6 +15,7 @@ from sklearn.metrics import f1_score
 from customer_scoring.churn import (
     MODEL_COLUMNS,
     PRIMARY,
+    SCHEME_COLUMNS,
     SURVIVAL,
     FeatureSet,
     FittedModel,
@@ -332,6 +333,10 @@ def test_the_models_validated_are_those_named(feature_set, fit_settings, dbt_var
     assert list(predictions["model_name"].unique()) == chosen
     status = model_status(features, model_metrics(predictions), HORIZON_DAYS, chosen)
     assert list(status["model_name"]) == chosen and (status["status"] == "fitted").all()
+    # fit_churn_model_status reads only the scheme's columns, and gets the same status.
+    pd.testing.assert_frame_equal(
+        model_status(features[SCHEME_COLUMNS], model_metrics(predictions), HORIZON_DAYS, chosen), status
+    )
     with pytest.raises(ValueError, match=r"unknown churn models \['svm'\]"):
         check_models([*dbt_vars["churn_models"], "svm"])
     with pytest.raises(ValueError, match="must include xgboost"):

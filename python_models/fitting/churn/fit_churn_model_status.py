@@ -1,7 +1,7 @@
 """Which churn models the history could validate (and with which scheme), and why the others were skipped."""
 
-from customer_scoring.churn import model_status, validation_rows
-from customer_scoring.frames import filtered_frame, sorted_frame
+from customer_scoring.churn import SCHEME_COLUMNS, model_status, validation_rows
+from customer_scoring.frames import sorted_frame
 
 
 def model(dbt, session):
@@ -9,8 +9,10 @@ def model(dbt, session):
     horizon_days, max_rows = int(dbt.config.get("horizon_days")), int(dbt.config.get("max_fit_rows"))
     cutoffs = sorted_frame(dbt.ref("churn_fit_cutoffs"), ["cutoff_date"])
     rows = validation_rows(cutoffs, horizon_days, max_rows)  # what the validation read
+    # The scheme reads three columns: the features themselves stay in the warehouse.
+    validated = dbt.ref("churn_fit_rows").filter(rows).select(*SCHEME_COLUMNS)
     return model_status(
-        filtered_frame(dbt.ref("churn_fit_rows"), rows, ["cutoff_date", "customer_id"]),
+        sorted_frame(validated, ["cutoff_date", "customer_id"]),
         sorted_frame(dbt.ref("fit_churn_model_metrics"), ["model_name", "metric_name"]),
         horizon_days=horizon_days,
         models=dbt.config.get("models"),

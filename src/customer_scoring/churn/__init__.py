@@ -22,7 +22,7 @@ from customer_scoring.churn.estimators import (
 )
 from customer_scoring.churn.features import FeatureSet
 from customer_scoring.churn.reads import importance_rows, primary_fit_rows, scoring_rows, validation_rows
-from customer_scoring.churn.schemes import Scheme, scoring_scheme, validation_scheme
+from customer_scoring.churn.schemes import SCHEME_COLUMNS, Scheme, scoring_scheme, validation_scheme
 from customer_scoring.churn.scoring import feature_importance, fit_primary, primary_model_frame, risk_scores
 from customer_scoring.churn.survival import SURVIVAL, SurvivalModel
 from customer_scoring.churn.validation import check_models, holdout_predictions, model_metrics, model_status
@@ -32,6 +32,7 @@ __all__ = [
     "MODEL_COLUMNS",
     "PRIMARY",
     "RULE",
+    "SCHEME_COLUMNS",
     "SURVIVAL",
     "FeatureSet",
     "FittedModel",

@@ -20,6 +20,10 @@ import pandas as pd
 
 from customer_scoring.status import Unfittable
 
+# The feature columns a scheme reads (`validation_scheme`, `Scheme.split`): a caller that needs only the
+# scheme reads these, not every feature.
+SCHEME_COLUMNS = ["customer_id", "cutoff_date", "churned"]
+
 
 @dataclass(frozen=True)
 class Scheme:

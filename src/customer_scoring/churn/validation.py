@@ -117,7 +117,7 @@ def model_metrics(predictions: pd.DataFrame) -> pd.DataFrame:
 
 def model_status(features: pd.DataFrame, metrics: pd.DataFrame, horizon_days: int, models: list[str]) -> pd.DataFrame:
     """Per churn model of `models`: fitted with its validation scheme (XGBoost is the one that scores) or
-    skipped."""
+    skipped. `features` needs only the scheme's columns (SCHEME_COLUMNS)."""
     check_models(models)
     try:
         validation = validation_scheme(features, horizon_days).describe()
