@@ -40,13 +40,18 @@ class CountedRelation:
         return frame
 
 
+class StandInConfig(dict):
+    """`dbt.config`: called to set the materialization (ignored here), `.get` to read the rendered config."""
+
+    def __call__(self, **settings) -> None:
+        pass
+
+
 class StandInDbt:
     """What a dbt Python model uses of `dbt`: refs (counted) and its rendered config."""
 
     def __init__(self, con, config: dict, rows_read: Counter) -> None:
-        self.con, self.rows_read = con, rows_read
-        self.config = lambda **settings: None
-        self.config.get = config.get
+        self.con, self.rows_read, self.config = con, rows_read, StandInConfig(config)
 
     def ref(self, name: str) -> CountedRelation:
         return CountedRelation(self.con.table(name), name, self.rows_read)
