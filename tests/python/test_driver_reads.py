@@ -34,6 +34,9 @@ class CountedRelation:
     def filter(self, condition: str) -> CountedRelation:
         return CountedRelation(self.relation.filter(condition), self.table, self.rows_read)
 
+    def select(self, *columns: str) -> CountedRelation:
+        return CountedRelation(self.relation.select(*columns), self.table, self.rows_read)
+
     def df(self):
         frame = self.relation.df()
         self.rows_read[self.table] += len(frame)
