@@ -36,7 +36,9 @@ def frame(relation) -> pd.DataFrame:
         return connection.from_arrow(table.cast(zoneless)).df()
 
 
-def filtered_frame(relation, where: str, order_by: list[str]) -> pd.DataFrame:
-    """`sorted_frame` of the rows of `relation` that the SQL condition `where` keeps: the warehouse filters
-    them (`.filter` of a DuckDB relation or a Spark DataFrame) before any row crosses into Python."""
-    return sorted_frame(relation.filter(where), order_by)
+def filtered_frame(relation, where: str, order_by: list[str], columns: list[str] | None = None) -> pd.DataFrame:
+    """`sorted_frame` of the rows of `relation` that the SQL condition `where` keeps, and of only `columns` when
+    given: the warehouse filters them (`.filter` and `.select` of a DuckDB relation or a Spark DataFrame) before
+    any row crosses into Python."""
+    kept = relation.filter(where)
+    return sorted_frame(kept if columns is None else kept.select(*columns), order_by)

@@ -92,8 +92,8 @@ def _raw_files_to_write(out_dir: Path, replace: bool, keep: dict[str, bool]) -> 
     return names
 
 
-def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """Load the CSV as text columns into the table `transactions`, or refuse it in one line."""
+def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+    """Load the CSV as text columns into the table `transactions`, or refuse it in one line; return its rows."""
     if path.stat().st_size == 0:
         raise ValueError(f"{path} is empty")
     _check_utf8(path)
@@ -108,8 +108,10 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         # DuckDB's message runs over many lines (the offending line, possible fixes): keep its gist.
         gist = [text for text in str(error).splitlines() if text and not text.startswith("Original Line")]
         raise ValueError(f"cannot read {path} as CSV: {' '.join(gist[:2])}") from None
-    if con.execute("select count(*) from transactions").fetchone() == (0,):
+    ((rows,),) = con.execute("select count(*) from transactions").fetchall()
+    if rows == 0:
         raise ValueError(f"{path} has a header but no rows")
+    return rows
 
 
 def import_orders(
@@ -131,7 +133,7 @@ def import_orders(
         raise FileNotFoundError(f"no such CSV file: {csv_path}")
     to_write = _raw_files_to_write(out_dir, replace, {"crm_customers": keep_crm, "web_events": keep_web})
     con = duckdb.connect()
-    _read_csv(con, csv_path)
+    total = _read_csv(con, csv_path)
     columns = [row[0] for row in con.execute("describe transactions").fetchall()]
     missing = [c for c in (customer_id, date, amount, order_id) if c is not None and c not in columns]
     if missing:
@@ -150,7 +152,6 @@ def import_orders(
     amount_text = rf"regexp_replace({_quoted(amount)}, '^\s+|\s+$', '', 'g')"
     decimal_mark = "," if decimal_comma else "."
     number, grouping = NUMBER_FORMATS[decimal_mark]
-    ((total,),) = con.execute("select count(*) from transactions").fetchall()  # before the reader: it streams
     mapped = con.sql(
         f"""
         select
