@@ -6,8 +6,28 @@ clv as (
     select * from {{ ref('fit_clv_model_status') }}
 ),
 
-churn as (
+churn_versions as (
     select * from {{ ref('fit_churn_model_status') }}
+),
+
+decisions as (
+    select * from {{ ref('model_retrain_decisions') }}
+),
+
+churn as (
+    select
+        churn_versions.model_family,
+        churn_versions.model_name,
+        churn_versions.status,
+        churn_versions.is_selected,
+        churn_versions.validation,
+        churn_versions.reason,
+        churn_versions.requirement
+    from churn_versions
+    inner join decisions
+        on
+            decisions.model_family = 'churn'
+            and churn_versions.model_version = decisions.model_version
 ),
 
 segments as (

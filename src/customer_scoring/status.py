@@ -11,6 +11,8 @@ import pandas as pd
 
 FITTED, SKIPPED = "fitted", "skipped"
 COLUMNS = ["model_family", "model_name", "status", "is_selected", "validation", "reason", "requirement"]
+# Every column but the flag is text.
+COLUMN_TYPES = {column: "bool" if column == "is_selected" else "string" for column in COLUMNS}
 
 
 class Unfittable(ValueError):
@@ -27,9 +29,8 @@ def empty_frame(columns: dict[str, str]) -> pd.DataFrame:
 
 
 def status_frame(rows: list[dict]) -> pd.DataFrame:
-    """Status rows in the published column order; every column but the flags is text."""
-    frame = pd.DataFrame(rows, columns=COLUMNS).astype({"is_selected": bool})
-    return frame.astype({c: "string" for c in COLUMNS if c != "is_selected"})
+    """Status rows in the published column order, typed as COLUMN_TYPES."""
+    return pd.DataFrame(rows, columns=COLUMNS).astype(COLUMN_TYPES)
 
 
 def fitted(family: str, model: str, validation: str, is_selected: bool = False) -> dict:

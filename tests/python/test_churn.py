@@ -89,7 +89,7 @@ def test_survival_ranks_time_to_churn_and_agrees_with_the_label(metrics, con):
 
 def test_explanations_add_up_to_the_margin(con):
     features = con.execute("select * from customer_churn_features").df()
-    fitted = FittedModel.from_frame(con.sql("select * from fit_churn_model").df())
+    fitted = FittedModel.from_registry(con.sql("select * from fit_churn_model").df())
     X = fitted.design_matrix(features.head(500))
     booster = fitted.booster
     contributions = booster.predict(xgb.DMatrix(X), pred_contribs=True)
@@ -118,7 +118,7 @@ def test_risk_outputs_are_consistent(con, dbt_vars):
 
 
 def test_scores_and_importance_come_from_the_one_stored_fit(con):
-    fitted = FittedModel.from_frame(con.sql("select * from fit_churn_model").df())
+    fitted = FittedModel.from_registry(con.sql("select * from fit_churn_model").df())
     features = sorted_frame(con.sql("select * from customer_churn_features"), ["cutoff_date", "customer_id"])
     scores = sorted_frame(con.sql("select * from fit_churn_scores"), ["cutoff_date", "customer_id"])
     scored = features[features["cutoff_date"].isin(scores["cutoff_date"].unique())].reset_index(drop=True)

@@ -1,7 +1,9 @@
 """The churn package on synthetic features, without a dbt build: validation schemes, and one fit of the
-primary model that travels as a frame and scores exactly as the calibrated classifier it was."""
+primary model that is a registry version (JSON) and scores exactly as the calibrated classifier it was."""
 
 from __future__ import annotations
+
+import json
 
 import duckdb
 import numpy as np
@@ -13,7 +15,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import f1_score
 
 from customer_scoring.churn import (
-    MODEL_COLUMNS,
+    METRIC_COLUMNS,
     PRIMARY,
     SCHEME_COLUMNS,
     SURVIVAL,
@@ -28,7 +30,7 @@ from customer_scoring.churn import (
     holdout_predictions,
     model_metrics,
     model_status,
-    primary_model_frame,
+    registered_primary,
     risk_scores,
     scoring_scheme,
     validation_scheme,
@@ -36,7 +38,8 @@ from customer_scoring.churn import (
 from customer_scoring.churn.estimators import THRESHOLD_QUANTILES, estimators
 from customer_scoring.churn.scoring import IMPORTANCE_COLUMNS, RISK_COLUMNS
 from customer_scoring.churn.validation import HOLDOUT_COLUMNS
-from customer_scoring.status import Unfittable
+from customer_scoring.registry import REGISTRY_COLUMNS, RetrainDecision, data_fingerprint
+from customer_scoring.status import Unfittable, empty_frame
 
 # The synthetic history below is laid out for this horizon (the scheme dates the tests expect follow from it);
 # every other setting is the project's var.
@@ -45,6 +48,16 @@ HORIZON_DAYS = 90
 
 def day(text: str) -> pd.Timestamp:
     return pd.Timestamp(text)
+
+
+# A refit to version 3, as model_retrain_decisions would decide it.
+DECISION = RetrainDecision(3, True, "drift", pd.Timestamp("2025-01-31"), 1234, "settings-md5")
+
+
+def registered(features: pd.DataFrame, fit_settings: dict, metrics: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The primary model fitted on `features` as the registry's version row."""
+    metrics = empty_frame(METRIC_COLUMNS) if metrics is None else metrics
+    return registered_primary(features, metrics, DECISION, HORIZON_DAYS, **fit_settings)
 
 
 def typed(columns: dict[str, str]) -> dict:
@@ -161,19 +174,36 @@ def test_one_class_is_unfittable(features):
 # One fit, serialized.
 
 
-def test_the_model_frame_is_one_typed_row_without_pickle(fitted):
-    frame = fitted.to_frame()
-    assert list(frame.columns) == list(MODEL_COLUMNS) and len(frame) == 1
-    assert frame.dtypes.to_dict() == typed(MODEL_COLUMNS)
+def test_the_registered_version_is_one_typed_row_without_pickle(features, fit_settings):
+    metrics = pd.DataFrame({"model_name": [PRIMARY, PRIMARY], "metric_name": ["roc_auc", "pr_auc"]})
+    frame = registered(features, fit_settings, metrics.assign(metric_value=[0.81, 0.4], test_cutoff_date=pd.NaT))
+    assert len(frame) == 1 and frame.dtypes.to_dict() == typed(REGISTRY_COLUMNS)
     row = frame.iloc[0]
-    assert row["booster"].startswith("{") and row["calibrator"].startswith("{")
-    assert row["scheme"] == "train on cutoffs 2024-01-31 to 2024-06-30, calibrate at 2024-09-30"
-    assert (row["train_from"], row["train_to"]) == (day("2024-01-31"), day("2024-06-30"))
-    assert pd.isna(row["test_cutoff"]), "the final fit is not tested"
+    assert (row["model_name"], row["model_version"], row["retrain_reason"]) == (PRIMARY, 3, "drift")
+    assert (row["data_rows"], row["settings_fingerprint"]) == (1234, "settings-md5")
+    assert (row["validation_metric_name"], row["validation_metric_value"]) == ("roc_auc", 0.81)
+    assert row["training"] == "train on cutoffs 2024-01-31 to 2024-06-30, calibrate at 2024-09-30"
+    assert row["as_of_date"] == DECISION.as_of_date and row["training_rows"] == len(features)
+    assert row["data_fingerprint"] == data_fingerprint(features)
+    artifact = json.loads(row["artifact"])
+    assert json.loads(artifact["booster"])["learner"]["objective"]["name"] == "binary:logistic"
+    assert artifact["scheme"] == {
+        "train_from": "2024-01-31",
+        "train_to": "2024-06-30",
+        "calibration_cutoff": "2024-09-30",
+        "test_cutoff": None,  # the final fit is not tested
+    }
+
+
+def test_the_data_fingerprint_changes_with_any_value(features):
+    changed = features.copy()
+    changed.loc[len(changed) // 2, "lifetime_revenue"] += 0.01
+    assert data_fingerprint(features) == data_fingerprint(features.copy())
+    assert data_fingerprint(changed) != data_fingerprint(features)
 
 
 def test_the_model_read_back_predicts_and_explains_bit_for_bit(features, fitted):
-    again = FittedModel.from_frame(fitted.to_frame())
+    again = FittedModel.from_artifact(fitted.to_artifact())
     np.testing.assert_array_equal(again.predict_proba(features), fitted.predict_proba(features))
     np.testing.assert_array_equal(again.contributions(features), fitted.contributions(features))
     assert again.booster.get_score(importance_type="total_gain") == fitted.booster.get_score(
@@ -185,13 +215,13 @@ def test_the_model_read_back_predicts_and_explains_bit_for_bit(features, fitted)
         fitted.columns,
         fitted.scheme,
     )
-    pd.testing.assert_frame_equal(again.to_frame(), fitted.to_frame())
+    assert again.to_artifact() == fitted.to_artifact()
 
 
 def test_the_calibrator_read_back_is_the_same_function(fitted):
     """Rebuilt from its thresholds, the isotonic calibrator keeps them and maps every score as before: at the
     thresholds, between them, beyond them (clipped)."""
-    before, after = fitted.calibrator, FittedModel.from_frame(fitted.to_frame()).calibrator
+    before, after = fitted.calibrator, FittedModel.from_artifact(fitted.to_artifact()).calibrator
     for attribute in ("X_thresholds_", "y_thresholds_"):
         np.testing.assert_array_equal(getattr(after, attribute), getattr(before, attribute))
         assert getattr(after, attribute).dtype == getattr(before, attribute).dtype == np.float32
@@ -199,14 +229,15 @@ def test_the_calibrator_read_back_is_the_same_function(fitted):
     np.testing.assert_array_equal(after.predict(grid), before.predict(grid))
 
 
-def test_the_model_survives_a_duckdb_table(features, fitted):
-    """As dbt stores a Python model's frame and the next model reads it back."""
-    frame = fitted.to_frame()
+def test_the_model_survives_a_duckdb_table(features, fit_settings):
+    """As dbt stores the registry's row and the next model (or run) reads it back."""
+    frame = registered(features, fit_settings)
+    fitted = FittedModel.from_registry(frame)
     with duckdb.connect() as con:
         con.register("frame", frame)
         con.execute("create table churn_model as select * from frame")
         stored = con.sql("select * from churn_model").df()
-    again = FittedModel.from_frame(stored)
+    again = FittedModel.from_registry(stored)
     np.testing.assert_array_equal(again.predict_proba(features), fitted.predict_proba(features))
     np.testing.assert_array_equal(again.contributions(features), fitted.contributions(features))
     assert again.scheme == fitted.scheme
@@ -216,7 +247,7 @@ def test_a_held_out_third_scheme_survives_the_frame(feature_set, fit_settings):
     features = synthetic_features(months=8, feature_set=feature_set)
     scheme = validation_scheme(features, HORIZON_DAYS)
     fitted = fit_models(features, scheme, [PRIMARY], **fit_settings)[PRIMARY]
-    again = FittedModel.from_frame(fitted.to_frame())
+    again = FittedModel.from_artifact(fitted.to_artifact())
     assert again.scheme == fitted.scheme and again.scheme.calibration_cutoff is None
     np.testing.assert_array_equal(again.predict_proba(features), fitted.predict_proba(features))
 
@@ -224,11 +255,11 @@ def test_a_held_out_third_scheme_survives_the_frame(feature_set, fit_settings):
 def test_without_a_model_every_step_returns_its_empty_frame(features, fit_settings, dbt_vars, tiers):
     stayers = features.assign(churned=features["churned"] * 0)
     models, max_rows, params = dbt_vars["churn_models"], fit_settings["max_rows"], fit_settings["model_params"]
-    model = primary_model_frame(stayers, HORIZON_DAYS, **fit_settings)
-    assert FittedModel.from_frame(model) is None
+    model = registered(stayers, fit_settings)
+    assert FittedModel.from_registry(model) is None
     predictions = holdout_predictions(stayers, HORIZON_DAYS, models, **fit_settings)
     for frame, columns in (
-        (model, MODEL_COLUMNS),
+        (model, REGISTRY_COLUMNS),
         (predictions, HOLDOUT_COLUMNS),
         (risk_scores(stayers, None, tiers, max_rows, params), RISK_COLUMNS),
         (feature_importance(stayers, None, max_rows), IMPORTANCE_COLUMNS),
@@ -239,7 +270,7 @@ def test_without_a_model_every_step_returns_its_empty_frame(features, fit_settin
     assert (status["status"] == "skipped").all() and status["reason"].str.contains("only one class").all()
 
 
-# The serialized model scores as the calibrated classifier did before it became a frame.
+# The registered model scores as the calibrated classifier did before it became JSON.
 
 
 def _calibrated_classifier(
@@ -263,7 +294,7 @@ def test_scores_and_importance_from_the_frame_are_those_of_the_calibrated_classi
 ):
     scheme = scoring_scheme(features, HORIZON_DAYS)
     calibrated, threshold = _calibrated_classifier(features, scheme, feature_set, fit_settings["model_params"])
-    fitted = FittedModel.from_frame(primary_model_frame(features, HORIZON_DAYS, **fit_settings))
+    fitted = FittedModel.from_registry(registered(features, fit_settings))
     assert fitted.threshold == threshold
 
     scores = risk_scores(features, fitted, tiers, fit_settings["max_rows"], fit_settings["model_params"])
@@ -302,11 +333,10 @@ def test_holdout_probabilities_are_those_of_the_calibrated_classifiers(feature_s
 
 
 def test_a_model_reads_the_features_it_was_fitted_on(features, feature_set, fit_settings, tiers):
-    """Fitted on fewer features, the model read back from its frame, and the survival model that scores beside
+    """Fitted on fewer features, the model read back from the registry, and the survival model that scores beside
     it, read only those: the other feature columns may be missing when it scores."""
     fewer = FeatureSet(feature_set.numeric[:3], feature_set.categorical[:1])
-    frame = primary_model_frame(features, HORIZON_DAYS, **{**fit_settings, "feature_set": fewer})
-    fitted = FittedModel.from_frame(frame)
+    fitted = FittedModel.from_registry(registered(features, {**fit_settings, "feature_set": fewer}))
     assert fitted.features == fewer
     assert fitted.columns[:3] == fewer.numeric
     assert all(column.startswith(f"{fewer.categorical[0]}_") for column in fitted.columns[3:])

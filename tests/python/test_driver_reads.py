@@ -51,7 +51,10 @@ class StandInConfig(dict):
 
 
 class StandInDbt:
-    """What a dbt Python model uses of `dbt`: refs (counted) and its rendered config."""
+    """What a dbt Python model uses of `dbt`: refs (counted), its rendered config, and whether its table exists:
+    not here, as on a first build, so that every fit reads what it fits on."""
+
+    is_incremental = False
 
     def __init__(self, con, config: dict, rows_read: Counter) -> None:
         self.con, self.rows_read, self.config = con, rows_read, StandInConfig(config)

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 from customer_scoring.publish import publish, published_tables
 
 # Columns that describe the run, not the data: they differ between two runs by design.
-RUN_COLUMNS = {"invocation_id", "published_at", "reference_run_started_at", "loaded_at"}
+RUN_COLUMNS = {"invocation_id", "published_at", "run_started_at", "reference_run_started_at", "loaded_at"}
 
 
 def table_hashes(path) -> dict[str, tuple[int, int]]:

@@ -5,15 +5,15 @@ rule, logistic regression, a random forest and XGBoost (`estimators`), each cali
 F1-best threshold, and a Weibull AFT model of the days until churn (`survival`). Validation is out of
 time and as used, on cutoffs the history decides (`schemes`); holdout predictions, metrics and each
 model's status come from `validation`. XGBoost, refitted once on the latest labelled cutoff, scores every
-recent buyer and explains its scores with SHAP (`scoring`); that one fit travels between steps as a frame
-(`FittedModel.to_frame`), with the feature columns it was fitted on. Feature lists, model settings and the
+recent buyer and explains its scores with SHAP (`scoring`); that one fit is a version of the model
+registry (`FittedModel.to_artifact`, `customer_scoring.registry`), with the feature columns it was fitted
+on. Feature lists, model settings and the
 sample cap are arguments (dbt vars, through the Python models' config); which rows each Python model reads
 is a filter the warehouse applies (`reads`).
 """
 
 from customer_scoring.churn.estimators import (
     CLASSIFIERS,
-    MODEL_COLUMNS,
     PRIMARY,
     RULE,
     FittedModel,
@@ -23,14 +23,33 @@ from customer_scoring.churn.estimators import (
 from customer_scoring.churn.features import FeatureSet
 from customer_scoring.churn.reads import importance_rows, primary_fit_rows, scoring_rows, validation_rows
 from customer_scoring.churn.schemes import SCHEME_COLUMNS, Scheme, scoring_scheme, validation_scheme
-from customer_scoring.churn.scoring import feature_importance, fit_primary, primary_model_frame, risk_scores
+from customer_scoring.churn.scoring import (
+    IMPORTANCE_COLUMNS,
+    RISK_COLUMNS,
+    feature_importance,
+    fit_primary,
+    registered_primary,
+    risk_scores,
+)
 from customer_scoring.churn.survival import SURVIVAL, SurvivalModel
-from customer_scoring.churn.validation import check_models, holdout_predictions, model_metrics, model_status
+from customer_scoring.churn.validation import (
+    FAMILY,
+    HOLDOUT_COLUMNS,
+    METRIC_COLUMNS,
+    check_models,
+    holdout_predictions,
+    model_metrics,
+    model_status,
+)
 
 __all__ = [
     "CLASSIFIERS",
-    "MODEL_COLUMNS",
+    "FAMILY",
+    "HOLDOUT_COLUMNS",
+    "IMPORTANCE_COLUMNS",
+    "METRIC_COLUMNS",
     "PRIMARY",
+    "RISK_COLUMNS",
     "RULE",
     "SCHEME_COLUMNS",
     "SURVIVAL",
@@ -48,7 +67,7 @@ __all__ = [
     "model_metrics",
     "model_status",
     "primary_fit_rows",
-    "primary_model_frame",
+    "registered_primary",
     "risk_scores",
     "scoring_rows",
     "scoring_scheme",

@@ -10,14 +10,14 @@ Each is trained as a `Scheme` says, then calibrated by isotonic regression of th
 (Zadrozny & Elkan 2002, "Transforming Classifier Scores into Accurate Multiclass Probability Estimates",
 KDD) on rows it was not trained on, where it also takes the threshold with the best F1. Their settings are
 the `churn_model_params` var. `FittedModel` holds the result, with the feature columns it was fitted on;
-an XGBoost model writes itself to a one-row frame and reads itself back bit for bit, so one fit can serve
-every step that uses it.
+an XGBoost model writes itself as JSON (the registry's artifact) and reads itself back bit for bit, so one
+fit serves every step and every run that uses it.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -37,22 +37,6 @@ from customer_scoring.churn.schemes import Scheme
 
 RULE, PRIMARY = "recency_rule", "xgboost"
 CLASSIFIERS = [RULE, "logistic_regression", "random_forest", PRIMARY]
-# FittedModel.to_frame's row: the booster (XGBoost's JSON), the calibrator (JSON of IsotonicRegression's
-# settings and fitted thresholds), the threshold, the feature columns (JSON of the FeatureSet), the
-# design-matrix columns (a JSON list), the scheme in words and its cutoffs under Scheme's field names (null
-# where it has none).
-MODEL_COLUMNS = {
-    "booster": "string",
-    "calibrator": "string",
-    "threshold": "float64",
-    "features": "string",
-    "columns": "string",
-    "scheme": "string",
-    "train_from": "datetime64[us]",
-    "train_to": "datetime64[us]",
-    "calibration_cutoff": "datetime64[us]",
-    "test_cutoff": "datetime64[us]",
-}
 # The decision threshold is the F1-best of these quantiles of the calibrated probabilities.
 THRESHOLD_QUANTILES = np.linspace(0.05, 0.95, 91)
 
@@ -136,49 +120,49 @@ class FittedModel:
         XGBoost's last column, left out)."""
         return self.booster.predict(xgb.DMatrix(self.design_matrix(rows)), pred_contribs=True)[:, :-1]
 
-    def to_frame(self) -> pd.DataFrame:
-        """An XGBoost model as one row of MODEL_COLUMNS, without pickle: the booster in XGBoost's JSON format,
-        the calibrator's settings and fitted thresholds as JSON (exact: every float32 is a float64 and JSON
-        writes floats round-trip), the threshold, the feature and design-matrix columns and the training
-        scheme."""
+    def to_artifact(self) -> str:
+        """An XGBoost model as JSON, without pickle: the booster in XGBoost's JSON format, the calibrator's
+        settings and fitted thresholds (exact: every float32 is a float64 and JSON writes floats round-trip),
+        the threshold, the feature and design-matrix columns and the training scheme's cutoffs."""
         calibrator = {
             "params": self.calibrator.get_params(),
             "dtype": self.calibrator.X_thresholds_.dtype.name,
             "X_thresholds_": self.calibrator.X_thresholds_.tolist(),
             "y_thresholds_": self.calibrator.y_thresholds_.tolist(),
         }
-        row = {
+        cutoffs = asdict(self.scheme).items()
+        scheme = {name: None if day is None else f"{pd.Timestamp(day):%Y-%m-%d}" for name, day in cutoffs}
+        artifact = {
             "booster": self.booster.save_raw("json").decode(),
-            "calibrator": json.dumps(calibrator),
+            "calibrator": calibrator,
             "threshold": self.threshold,
-            "features": json.dumps(asdict(self.features)),
-            "columns": json.dumps(self.columns),
-            "scheme": self.scheme.describe(),
-            **asdict(self.scheme),
+            "features": asdict(self.features),
+            "columns": self.columns,
+            "scheme": scheme,
         }
-        return pd.DataFrame([row], columns=list(MODEL_COLUMNS)).astype(MODEL_COLUMNS)
+        return json.dumps(artifact)
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame) -> FittedModel | None:
-        """The model `to_frame` wrote, or None from an empty frame (the history could not validate it)."""
-        if frame.empty:
-            return None
-        (row,) = frame.to_dict("records")
+    def from_registry(cls, version: pd.DataFrame) -> FittedModel | None:
+        """The model of a version row of the registry (`registry.REGISTRY_COLUMNS`), or None from no row (the
+        history could not validate it)."""
+        return None if version.empty else cls.from_artifact(version["artifact"].item())
+
+    @classmethod
+    def from_artifact(cls, artifact: str) -> FittedModel:
+        """The model `to_artifact` wrote."""
+        saved = json.loads(artifact)
         classifier = xgb.XGBClassifier()
-        classifier.load_model(bytearray(row["booster"], "utf-8"))
-        saved = json.loads(row["calibrator"])
+        classifier.load_model(bytearray(saved["booster"], "utf-8"))
+        calibration = saved["calibrator"]
         # The thresholds never decrease and repeat a value at most twice in a row (a fit keeps only the ends
         # of a run), so isotonic regression of them gives them back bit for bit (the mean of a pair of equal
         # values is exact): the calibrator is rebuilt through its public fit, not by setting private state.
-        thresholds = (np.array(saved[key], dtype=saved["dtype"]) for key in ("X_thresholds_", "y_thresholds_"))
-        calibrator = IsotonicRegression(**saved["params"]).fit(*thresholds)
-        scheme = Scheme(**{field.name: _cutoff(row[field.name]) for field in fields(Scheme)})
-        features = FeatureSet(**json.loads(row["features"]))
-        return cls(classifier, calibrator, float(row["threshold"]), features, json.loads(row["columns"]), scheme)
-
-
-def _cutoff(value) -> pd.Timestamp | None:
-    return None if pd.isna(value) else value
+        thresholds = (np.array(calibration[k], dtype=calibration["dtype"]) for k in ("X_thresholds_", "y_thresholds_"))
+        calibrator = IsotonicRegression(**calibration["params"]).fit(*thresholds)
+        scheme = Scheme(**{name: None if day is None else pd.Timestamp(day) for name, day in saved["scheme"].items()})
+        features = FeatureSet(**saved["features"])
+        return cls(classifier, calibrator, float(saved["threshold"]), features, saved["columns"], scheme)
 
 
 def fit_models(

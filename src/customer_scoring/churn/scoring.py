@@ -1,8 +1,9 @@
 """Churn scores from one final fit of the primary model: probabilities, risk tiers, drivers and importance.
 
 `fit_primary` refits XGBoost as validated, moved forward to calibrate on the latest labelled cutoff
-(`scoring_scheme`). `primary_model_frame` writes that fit as a frame, and `risk_scores` and
-`feature_importance` read it back (`FittedModel.from_frame`): both describe the same fit. SHAP
+(`scoring_scheme`). `registered_primary` writes that fit as the churn family's version row of the model
+registry, and `risk_scores` and `feature_importance` read it back (`FittedModel.from_artifact`): both
+describe the same fit, in this run and in every later run that keeps the version. SHAP
 contributions (Lundberg & Lee 2017, "A Unified Approach to Interpreting Model Predictions", NeurIPS;
 XGBoost's `pred_contribs`, Lundberg et al. 2020, "From local explanations to global understanding with
 explainable AI for trees", Nature Machine Intelligence 2) name each customer's top risk drivers and,
@@ -14,10 +15,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from customer_scoring.churn.estimators import MODEL_COLUMNS, PRIMARY, FittedModel, fit_models
+from customer_scoring.churn.estimators import PRIMARY, FittedModel, fit_models
 from customer_scoring.churn.features import FeatureSet, at_most
 from customer_scoring.churn.schemes import scoring_scheme
 from customer_scoring.churn.survival import SURVIVAL, SurvivalModel
+from customer_scoring.registry import REGISTRY_COLUMNS, RetrainDecision
 from customer_scoring.status import Unfittable, empty_frame
 
 # Columns of customer_churn_risk: driver_1 .. driver_<DRIVERS> and survival_<days>d for each SURVIVAL_DAYS.
@@ -29,6 +31,8 @@ RISK_COLUMNS |= {"median_days_to_churn": "float64"} | {f"survival_{days}d": "flo
 RISK_COLUMNS["model_name"] = "string"
 IMPORTANCE_COLUMNS = {"feature_name": "string", "total_gain": "float64", "mean_abs_shap": "float64"}
 IMPORTANCE_COLUMNS |= {"importance_share": "float64", "importance_rank": "int64"}
+# The primary model's holdout metric that the registry keeps with each version (and the floor checks).
+VALIDATION_METRIC = "roc_auc"
 
 
 def fit_primary(
@@ -45,20 +49,31 @@ def fit_primary(
     return fit_models(features, scheme, [PRIMARY], feature_set, max_rows, model_params, seed)[PRIMARY]
 
 
-def primary_model_frame(
+def registered_primary(
     features: pd.DataFrame,
+    metrics: pd.DataFrame,
+    decision: RetrainDecision,
     horizon_days: int,
     feature_set: FeatureSet,
     max_rows: int,
     model_params: dict,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """`fit_primary` as `FittedModel.to_frame` writes it: one row, or none (MODEL_COLUMNS typed) when the
-    history cannot validate the model."""
+    """`fit_primary` as the registry's version row (REGISTRY_COLUMNS), with its holdout ROC-AUC from `metrics`
+    (`validation.model_metrics`); no row when the history cannot validate the model."""
     try:
-        return fit_primary(features, horizon_days, feature_set, max_rows, model_params, seed).to_frame()
+        fitted = fit_primary(features, horizon_days, feature_set, max_rows, model_params, seed)
     except Unfittable:
-        return empty_frame(MODEL_COLUMNS)
+        return empty_frame(REGISTRY_COLUMNS)
+    primary = metrics[(metrics["model_name"] == PRIMARY) & (metrics["metric_name"] == VALIDATION_METRIC)]
+    auc = primary["metric_value"]
+    return decision.registered(
+        PRIMARY,
+        features,
+        fitted.scheme.describe(),
+        (VALIDATION_METRIC, auc.item() if len(auc) else None),
+        fitted.to_artifact(),
+    )
 
 
 def _risk_tier(probability: np.ndarray, tiers: dict[str, float]) -> np.ndarray:

@@ -1,0 +1,133 @@
+-- Per model family: does this run refit its model, or score with the version the registry holds, and why.
+-- The first trigger that fires, in this order, refits: no version yet (first_fit), the family is named in
+-- retrain_models (forced), its settings changed since the version was fitted (settings_changed), the
+-- previous run's model_monitoring flagged drift in its inputs (drift), the version's validation metric is
+-- below its floor (below_metric_floor), the version is retrain_max_age_days old (age), or the family's data
+-- grew by retrain_new_data_share since the version saw it (new_data). No trigger: the version is kept.
+-- The registry and monitoring read are the previous run's (`previous_run`): this run rebuilds both after
+-- it has decided.
+{%- set churn_settings = {
+    'horizon_days': var('churn_horizon_days'),
+    'numeric_features': var('churn_numeric_features'),
+    'categorical_features': var('churn_categorical_features'),
+    'models': var('churn_models'),
+    'model_params': var('churn_model_params'),
+    'max_fit_rows': var('churn_max_fit_rows'),
+} %}
+with
+
+as_of as (
+    select * from {{ ref('int_as_of_date') }}
+),
+
+churn_cutoffs as (
+    select * from {{ ref('churn_fit_cutoffs') }}
+),
+
+families as (
+    select
+        'churn' as model_family,
+        sum(labelled_rows) as data_rows,
+        '{{ local_md5(tojson(churn_settings, sort_keys=true)) }}' as settings_fingerprint,
+        {{ var('retrain_metric_floors')['churn'] }} as metric_floor
+    from churn_cutoffs
+),
+
+registry as (
+    select * from {{ previous_run('model_registry', {
+        'model_family': dbt.type_string(),
+        'model_version': dbt.type_bigint(),
+        'is_current': dbt.type_boolean(),
+        'as_of_date': 'date',
+        'data_rows': dbt.type_bigint(),
+        'settings_fingerprint': dbt.type_string(),
+        'validation_metric_value': dbt.type_float(),
+    }) }} as previous_registry
+),
+
+monitoring as (
+    select * from {{ previous_run('model_monitoring', {
+        'model_name': dbt.type_string(),
+        'retrain_on_next_run': dbt.type_boolean(),
+    }) }} as previous_monitoring
+),
+
+registered as (
+    select
+        model_family,
+        model_version as registered_version,
+        as_of_date as registered_as_of_date,
+        data_rows as registered_data_rows,
+        settings_fingerprint as registered_settings_fingerprint,
+        validation_metric_value as registered_metric_value
+    from registry
+    where is_current
+),
+
+flagged as (
+    select
+        model_name as model_family,
+        max(case when retrain_on_next_run then 1 else 0 end) = 1 as is_drift_flagged
+    from monitoring
+    group by model_name
+),
+
+checked as (
+    select
+        families.model_family,
+        families.data_rows,
+        families.settings_fingerprint,
+        families.metric_floor,
+        as_of.as_of_date,
+        registered.registered_version,
+        registered.registered_as_of_date,
+        registered.registered_settings_fingerprint,
+        registered.registered_metric_value,
+        coalesce(flagged.is_drift_flagged, false) as is_drift_flagged,
+        {{ dbt.datediff('registered.registered_as_of_date', 'as_of.as_of_date', 'day') }} as model_age_days,
+        (families.data_rows - registered.registered_data_rows) * 1.0
+        / nullif(registered.registered_data_rows, 0) as new_data_share
+    from families
+    cross join as_of
+    left join registered on families.model_family = registered.model_family
+    left join flagged on families.model_family = flagged.model_family
+),
+
+decided as (
+    select
+        *,
+        case
+            when registered_version is null then 'first_fit'
+            when model_family in ('{{ var("retrain_models") | join("', '") }}') then 'forced'
+            when settings_fingerprint != registered_settings_fingerprint then 'settings_changed'
+            when is_drift_flagged then 'drift'
+            when registered_metric_value < metric_floor then 'below_metric_floor'
+            when model_age_days >= {{ var('retrain_max_age_days') }} then 'age'
+            when new_data_share >= {{ var('retrain_new_data_share') }} then 'new_data'
+        end as retrain_reason
+    from checked
+),
+
+final as (
+    select
+        cast(model_family as {{ dbt.type_string() }}) as model_family,
+        cast(
+            case when retrain_reason is null then registered_version else coalesce(registered_version, 0) + 1 end
+            as {{ dbt.type_bigint() }}
+        ) as model_version,
+        retrain_reason is not null as is_refit,
+        cast(retrain_reason as {{ dbt.type_string() }}) as retrain_reason,
+        as_of_date,
+        cast(registered_version as {{ dbt.type_bigint() }}) as registered_version,
+        cast(registered_as_of_date as date) as registered_as_of_date,
+        cast(model_age_days as integer) as model_age_days,
+        cast(data_rows as {{ dbt.type_bigint() }}) as data_rows,
+        cast(new_data_share as {{ dbt.type_float() }}) as new_data_share,
+        is_drift_flagged,
+        cast(registered_metric_value as {{ dbt.type_float() }}) as registered_metric_value,
+        cast(metric_floor as {{ dbt.type_float() }}) as metric_floor,
+        cast(settings_fingerprint as {{ dbt.type_string() }}) as settings_fingerprint
+    from decided
+)
+
+select * from final
