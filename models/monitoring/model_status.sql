@@ -1,33 +1,15 @@
 -- What every fitted model could do with the data at hand: fitted (and how it was validated) or skipped,
 -- why, and what data it would need. A skipped model publishes no scores; everything else still builds.
+-- A registered family's status is its registered version's (the validation that version had).
+{%- set status_columns = 'model_family, model_name, status, is_selected, validation, reason, requirement' %}
 with
 
 clv as (
-    select * from {{ ref('fit_clv_model_status') }}
-),
-
-churn_versions as (
-    select * from {{ ref('fit_churn_model_status') }}
-),
-
-decisions as (
-    select * from {{ ref('model_retrain_decisions') }}
+    {{ registered_version('fit_clv_model_status', 'clv') }}
 ),
 
 churn as (
-    select
-        churn_versions.model_family,
-        churn_versions.model_name,
-        churn_versions.status,
-        churn_versions.is_selected,
-        churn_versions.validation,
-        churn_versions.reason,
-        churn_versions.requirement
-    from churn_versions
-    inner join decisions
-        on
-            decisions.model_family = 'churn'
-            and churn_versions.model_version = decisions.model_version
+    {{ registered_version('fit_churn_model_status', 'churn') }}
 ),
 
 segments as (
@@ -39,11 +21,11 @@ as_of as (
 ),
 
 statuses as (
-    select * from clv
+    select {{ status_columns }} from clv
     union all
-    select * from churn
+    select {{ status_columns }} from churn
     union all
-    select * from segments
+    select {{ status_columns }} from segments
 ),
 
 dated as (

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xgboost as xgb
+from lifelines import WeibullAFTFitter
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import f1_score
@@ -19,6 +20,7 @@ from customer_scoring.churn import (
     PRIMARY,
     SCHEME_COLUMNS,
     SURVIVAL,
+    ChurnVersion,
     FeatureSet,
     FittedModel,
     Scheme,
@@ -186,8 +188,11 @@ def test_the_registered_version_is_one_typed_row_without_pickle(features, fit_se
     assert row["as_of_date"] == DECISION.as_of_date and row["training_rows"] == len(features)
     assert row["data_fingerprint"] == data_fingerprint(features)
     artifact = json.loads(row["artifact"])
-    assert json.loads(artifact["booster"])["learner"]["objective"]["name"] == "binary:logistic"
-    assert artifact["scheme"] == {
+    assert set(artifact) == {"classifier", "survival"}
+    classifier = artifact["classifier"]
+    assert json.loads(classifier["booster"])["learner"]["objective"]["name"] == "binary:logistic"
+    assert artifact["survival"]["features"] == fit_settings["feature_set"].numeric
+    assert classifier["scheme"] == {
         "train_from": "2024-01-31",
         "train_to": "2024-06-30",
         "calibration_cutoff": "2024-09-30",
@@ -229,18 +234,23 @@ def test_the_calibrator_read_back_is_the_same_function(fitted):
     np.testing.assert_array_equal(after.predict(grid), before.predict(grid))
 
 
-def test_the_model_survives_a_duckdb_table(features, fit_settings):
+def test_the_version_survives_a_duckdb_table(features, fit_settings):
     """As dbt stores the registry's row and the next model (or run) reads it back."""
     frame = registered(features, fit_settings)
-    fitted = FittedModel.from_registry(frame)
+    version = ChurnVersion.from_registry(frame)
+    fitted = version.classifier
     with duckdb.connect() as con:
         con.register("frame", frame)
         con.execute("create table churn_model as select * from frame")
         stored = con.sql("select * from churn_model").df()
-    again = FittedModel.from_registry(stored)
-    np.testing.assert_array_equal(again.predict_proba(features), fitted.predict_proba(features))
-    np.testing.assert_array_equal(again.contributions(features), fitted.contributions(features))
-    assert again.scheme == fitted.scheme
+    again = ChurnVersion.from_registry(stored)
+    np.testing.assert_array_equal(again.classifier.predict_proba(features), fitted.predict_proba(features))
+    np.testing.assert_array_equal(again.classifier.contributions(features), fitted.contributions(features))
+    assert again.classifier.scheme == fitted.scheme
+    np.testing.assert_array_equal(again.survival.median_days(features), version.survival.median_days(features))
+    np.testing.assert_array_equal(
+        again.survival.survival(features, [30, 90]), version.survival.survival(features, [30, 90])
+    )
 
 
 def test_a_held_out_third_scheme_survives_the_frame(feature_set, fit_settings):
@@ -254,14 +264,14 @@ def test_a_held_out_third_scheme_survives_the_frame(feature_set, fit_settings):
 
 def test_without_a_model_every_step_returns_its_empty_frame(features, fit_settings, dbt_vars, tiers):
     stayers = features.assign(churned=features["churned"] * 0)
-    models, max_rows, params = dbt_vars["churn_models"], fit_settings["max_rows"], fit_settings["model_params"]
+    models, max_rows = dbt_vars["churn_models"], fit_settings["max_rows"]
     model = registered(stayers, fit_settings)
-    assert FittedModel.from_registry(model) is None
+    assert ChurnVersion.from_registry(model) is None
     predictions = holdout_predictions(stayers, HORIZON_DAYS, models, **fit_settings)
     for frame, columns in (
         (model, REGISTRY_COLUMNS),
         (predictions, HOLDOUT_COLUMNS),
-        (risk_scores(stayers, None, tiers, max_rows, params), RISK_COLUMNS),
+        (risk_scores(stayers, None, tiers), RISK_COLUMNS),
         (feature_importance(stayers, None, max_rows), IMPORTANCE_COLUMNS),
     ):
         assert frame.empty and frame.dtypes.to_dict() == typed(columns)
@@ -294,10 +304,11 @@ def test_scores_and_importance_from_the_frame_are_those_of_the_calibrated_classi
 ):
     scheme = scoring_scheme(features, HORIZON_DAYS)
     calibrated, threshold = _calibrated_classifier(features, scheme, feature_set, fit_settings["model_params"])
-    fitted = FittedModel.from_registry(registered(features, fit_settings))
+    version = ChurnVersion.from_registry(registered(features, fit_settings))
+    fitted = version.classifier
     assert fitted.threshold == threshold
 
-    scores = risk_scores(features, fitted, tiers, fit_settings["max_rows"], fit_settings["model_params"])
+    scores = risk_scores(features, version, tiers)
     recent = features[features["cutoff_date"] >= day("2024-11-30")].reset_index(drop=True)
     X = feature_set.design_matrix(recent, fitted.columns)
     np.testing.assert_array_equal(scores["churn_probability"], calibrated.predict_proba(X)[:, 1])
@@ -306,7 +317,7 @@ def test_scores_and_importance_from_the_frame_are_those_of_the_calibrated_classi
     top = np.array(fitted.columns)[np.argsort(-contributions, axis=1, kind="stable")[:, :3]]
     np.testing.assert_array_equal(scores[["driver_1", "driver_2", "driver_3"]].to_numpy(), top)
 
-    importance = feature_importance(features, fitted, fit_settings["max_rows"]).set_index("feature_name")
+    importance = feature_importance(features, version, fit_settings["max_rows"]).set_index("feature_name")
     gain = booster.get_score(importance_type="total_gain")
     assert importance["total_gain"].to_dict() == {c: gain.get(c, 0.0) for c in fitted.columns}
     labelled = feature_set.design_matrix(features[features["churned"].notna()], fitted.columns)
@@ -336,23 +347,34 @@ def test_a_model_reads_the_features_it_was_fitted_on(features, feature_set, fit_
     """Fitted on fewer features, the model read back from the registry, and the survival model that scores beside
     it, read only those: the other feature columns may be missing when it scores."""
     fewer = FeatureSet(feature_set.numeric[:3], feature_set.categorical[:1])
-    fitted = FittedModel.from_registry(registered(features, {**fit_settings, "feature_set": fewer}))
-    assert fitted.features == fewer
+    version = ChurnVersion.from_registry(registered(features, {**fit_settings, "feature_set": fewer}))
+    fitted = version.classifier
+    assert fitted.features == fewer and version.survival.features == fewer.numeric
     assert fitted.columns[:3] == fewer.numeric
     assert all(column.startswith(f"{fewer.categorical[0]}_") for column in fitted.columns[3:])
     targets = ["customer_id", "cutoff_date", "churned", "days_to_churn", "churn_observed"]
     only_fewer = features[targets + fewer.numeric + fewer.categorical]
-    scores = risk_scores(only_fewer, fitted, tiers, fit_settings["max_rows"], fit_settings["model_params"])
+    scores = risk_scores(only_fewer, version, tiers)
     np.testing.assert_array_equal(scores["churn_probability"], fitted.predict_proba(only_fewer.tail(len(scores))))
     assert scores["driver_1"].isin(fitted.columns).all()
 
 
-def test_the_survival_model_fits_on_its_features(features, feature_set, fit_settings):
-    numeric = feature_set.numeric[:3]
-    survival = SurvivalModel(numeric, fit_settings["model_params"][SURVIVAL], fit_settings["max_rows"])
-    covariates = set(survival.fit(features).fitter_.params_.loc["lambda_"].index)
-    assert covariates == {*numeric, "Intercept"}
-    assert survival.median_days(features[numeric]).shape == (len(features),)
+def test_the_survival_model_predicts_as_lifelines_and_reads_back_bit_for_bit(features, feature_set, fit_settings):
+    """Its median and survival probabilities are lifelines' WeibullAFTFitter's, from the fit's parameters alone;
+    written as JSON and read back, it predicts the same floats."""
+    numeric, params = feature_set.numeric[:3], fit_settings["model_params"][SURVIVAL]
+    survival = SurvivalModel(numeric, params, fit_settings["max_rows"]).fit(features)
+    assert survival.coefficients_.shape == (3,)
+    X = pd.DataFrame(survival._standardized(features), columns=numeric)
+    data = X.assign(duration=features["days_to_churn"].to_numpy() + 1.0, observed=features["churn_observed"].to_numpy())
+    fitter = WeibullAFTFitter(**params).fit(data, "duration", "observed")
+    lifelines_median = np.clip(fitter.predict_median(X).to_numpy() - 1.0, 0, None)
+    np.testing.assert_allclose(survival.median_days(features), lifelines_median, rtol=1e-12)
+    lifelines_survival = fitter.predict_survival_function(X, times=[31.0, 91.0]).to_numpy().T
+    np.testing.assert_allclose(survival.survival(features, [30, 90]), lifelines_survival, rtol=1e-12)
+    again = SurvivalModel.from_artifact(json.loads(json.dumps(survival.to_artifact())))
+    np.testing.assert_array_equal(again.median_days(features), survival.median_days(features))
+    np.testing.assert_array_equal(again.survival(features, [30, 90]), survival.survival(features, [30, 90]))
 
 
 def test_the_models_validated_are_those_named(feature_set, fit_settings, dbt_vars):

@@ -25,7 +25,6 @@ CUTOFFS = pd.DataFrame(
 def test_every_row_is_read_while_the_windows_fit_the_cap():
     assert primary_fit_rows(CUTOFFS, HORIZON_DAYS, 10_000) == "true"
     assert validation_rows(CUTOFFS, HORIZON_DAYS, 10_000) == "true"
-    assert scoring_rows(CUTOFFS, 10_000) == "true"
     assert importance_rows(CUTOFFS, 10_000) == "true"
 
 
@@ -38,10 +37,11 @@ def test_the_cutoffs_used_whole_are_read_whole_and_the_rest_sampled():
     assert validation_rows(CUTOFFS, HORIZON_DAYS, 500) == (
         "cutoff_date in (date '2024-04-30', date '2024-07-31') or sample_fraction < 0.5"
     )
-    assert scoring_rows(CUTOFFS, 2_000) == (
-        "cutoff_date in (date '2024-09-30', date '2024-10-31') or sample_fraction < 0.25"
-    )
     assert importance_rows(CUTOFFS, 1_400) == "sample_fraction < 0.2"
+
+
+def test_the_scores_read_the_two_latest_cutoffs_whole_and_nothing_else():
+    assert scoring_rows(CUTOFFS) == "cutoff_date in (date '2024-09-30', date '2024-10-31')"
 
 
 def test_without_a_calibration_cutoff_the_training_cutoffs_are_read_whole():

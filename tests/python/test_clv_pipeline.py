@@ -16,6 +16,7 @@ from customer_scoring.clv.pipeline import (
     MLSettings,
     expected_order_value,
     fit_spend_model,
+    fit_version,
     holdout_predictions,
     model_metrics,
     model_status,
@@ -122,7 +123,8 @@ def test_a_history_too_short_to_validate_fits_nothing_and_says_why(con, dbt_vars
     metrics = model_metrics(predictions, full_only)
     status = model_status(full_only, metrics)
     rate = dbt_vars["clv_annual_discount_rate"]
-    assert predictions.empty and score(full_only, status, predictions, rate, ml_settings).empty
+    assert predictions.empty and fit_version(full_only, status, predictions, ml_settings) is None
+    assert score(full_only, None, rate).empty
     status = status.set_index("model_name")
     assert (status["status"] == "skipped").all() and not status["is_selected"].any()
     assert status.loc["bg_nbd", "reason"] == "at the calibration snapshot: need at least 20 customers to fit, got 0"
@@ -138,7 +140,7 @@ def test_zero_value_repeat_purchases_keep_gamma_gamma_on_the_positive_ones(con):
     zeroed.loc[free, "monetary_value"] = 0.0
     model = fit_spend_model(zeroed)
     assert model.params_ == pytest.approx(fit_spend_model(full.drop(index=free)).params_)
-    values = expected_order_value(zeroed, fit_spend=True)
+    values = expected_order_value(zeroed, model)
     p, q, v = (model.params_[name] for name in ("p", "q", "v"))
     x = zeroed.loc[free, "frequency"].to_numpy()
     assert values[free] == pytest.approx(p * v / (p * x + q - 1))

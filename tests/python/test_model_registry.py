@@ -1,26 +1,37 @@
-"""The model registry on the end-to-end build: a run without a trigger keeps the registered version (no refit,
-and says so), each trigger refits into a new version, and every published churn table follows the version
-the run scored with."""
+"""The model registry on the end-to-end build: a run without a trigger keeps every registered version (no
+refit, and says so), each trigger refits its family alone into a new version, and every published table
+follows the version the run scored with."""
 
 from __future__ import annotations
 
 import shutil
 
 import duckdb
+import pandas as pd
 import pytest
 
-from customer_scoring.churn import FittedModel
+from customer_scoring.churn import ChurnVersion
+from customer_scoring.clv.pipeline import ClvVersion
 
+FAMILIES = ["churn", "clv"]
 # Everything the decision feeds: the fits, the scores, the marts, monitoring.
 FROM_THE_DECISION = ["model_retrain_decisions+"]
-# A fit table per version (incremental): a run that keeps the version adds no rows to any of them.
-FIT_TABLES = [
-    "fit_churn_model",
-    "fit_churn_holdout_predictions",
-    "fit_churn_model_metrics",
-    "fit_churn_model_status",
-    "fit_churn_feature_importance",
-]
+# Each family's fit tables, one set of rows per version (incremental): a run that keeps the version adds none.
+FIT_TABLES = {
+    "churn": [
+        "fit_churn_model",
+        "fit_churn_holdout_predictions",
+        "fit_churn_model_metrics",
+        "fit_churn_model_status",
+        "fit_churn_feature_importance",
+    ],
+    "clv": ["fit_clv_model", "fit_clv_holdout_predictions", "fit_clv_model_metrics", "fit_clv_model_status"],
+}
+# Each family's published tables that show one version: the one the run scored with.
+PUBLISHED = {
+    "churn": ["churn_model_metrics", "churn_feature_importance", "churn_holdout_predictions", "customer_churn_risk"],
+    "clv": ["clv_model_metrics"],
+}
 
 
 def query(path, sql: str) -> list[tuple]:
@@ -28,15 +39,22 @@ def query(path, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
 
 
-def decision(path) -> tuple:
-    (row,) = query(path, "select model_version, is_refit, retrain_reason from model_retrain_decisions")
-    return row
+def decisions(path) -> dict[str, tuple]:
+    rows = query(path, "select model_family, model_version, is_refit, retrain_reason from model_retrain_decisions")
+    return {family: decision for family, *decision in rows}
 
 
-def versions_of_fit_tables(path) -> dict[str, list[tuple]]:
+def fit_table_versions(path) -> dict[str, list[tuple]]:
     return {
-        table: query(path, f"select model_version, count(*) from {table} group by 1 order by 1") for table in FIT_TABLES
+        table: query(path, f"select model_version, count(*) from {table} group by 1 order by 1")
+        for tables in FIT_TABLES.values()
+        for table in tables
     }
+
+
+def build_from_the_decision(dbt, dataset, path, *args: str) -> dict[str, tuple]:
+    dbt(["build", "--select", *FROM_THE_DECISION, *args], dataset["raw"], path)
+    return decisions(path)
 
 
 @pytest.fixture(scope="module")
@@ -44,97 +62,101 @@ def rerun(warehouse, dataset, dbt, tmp_path_factory):
     """A copy of the end-to-end build warehouse run again from the decision on, on the same data."""
     path = tmp_path_factory.mktemp("registry") / "warehouse.duckdb"
     shutil.copy(warehouse, path)
-    before = versions_of_fit_tables(path)
-    dbt(["build", "--select", *FROM_THE_DECISION], dataset["raw"], path)
+    before = fit_table_versions(path)
+    build_from_the_decision(dbt, dataset, path)
     return path, before
 
 
-def test_the_first_build_registers_version_one(warehouse):
-    assert decision(warehouse) == (1, True, "first_fit")
-    ((version, is_current, reason, artifact),) = query(
-        warehouse, "select model_version, is_current, retrain_reason, artifact from model_registry"
+def test_the_first_build_registers_version_one_of_each_family(warehouse):
+    assert decisions(warehouse) == dict.fromkeys(FAMILIES, (1, True, "first_fit"))
+    registry = query(
+        warehouse, "select model_family, model_version, is_current, retrain_reason, artifact from model_registry"
     )
-    assert (version, is_current, reason) == (1, True, "first_fit")
-    assert FittedModel.from_artifact(artifact).threshold > 0
+    assert sorted(row[:4] for row in registry) == [(family, 1, True, "first_fit") for family in FAMILIES]
+    artifacts = {family: pd.DataFrame({"artifact": [artifact]}) for family, *_, artifact in registry}
+    assert ChurnVersion.from_registry(artifacts["churn"]).classifier.threshold > 0
+    assert ClvVersion.from_registry(artifacts["clv"]).chosen in {
+        row[0]
+        for row in query(warehouse, "select model_name from model_status where model_family = 'clv' and is_selected")
+    }
 
 
-def test_a_run_without_a_trigger_keeps_the_registered_version(rerun):
+def test_a_run_without_a_trigger_keeps_the_registered_versions(rerun):
     path, before = rerun
-    assert decision(path) == (1, False, None)
-    assert versions_of_fit_tables(path) == before  # nothing refitted, nothing rewritten
-    ((age, share, drifted),) = query(
-        path, "select model_age_days, new_data_share, is_drift_flagged from model_retrain_decisions"
+    assert decisions(path) == dict.fromkeys(FAMILIES, (1, False, None))
+    assert fit_table_versions(path) == before  # nothing refitted, nothing rewritten
+    kept = query(path, "select model_age_days, new_data_share, is_drift_flagged from model_retrain_decisions")
+    assert kept == [(0, 0.0, False)] * len(FAMILIES)
+    logged = query(
+        path, "select model_family, is_refit, retrain_reason from model_retrain_log order by run_started_at, 1"
     )
-    assert (age, share, drifted) == (0, 0.0, False)
-    logged = query(path, "select is_refit, retrain_reason from model_retrain_log order by run_started_at")
-    assert logged == [(True, "first_fit"), (False, None)]
+    assert logged == [(family, True, "first_fit") for family in FAMILIES] + [
+        (family, False, None) for family in FAMILIES
+    ]
 
 
-def test_each_trigger_refits_into_a_new_version(rerun, dataset, dbt, dbt_vars, tmp_path):
+def test_each_trigger_refits_its_family_into_a_new_version(rerun, dataset, dbt, dbt_vars, tmp_path):
     path = tmp_path / "warehouse.duckdb"
     shutil.copy(rerun[0], path)
     with duckdb.connect(str(path)) as con:  # the previous run's monitoring flagged churn's inputs
         con.execute("update model_monitoring set retrain_on_next_run = (model_name = 'churn')")
-    dbt(["build", "--select", *FROM_THE_DECISION], dataset["raw"], path)
-    assert decision(path) == (2, True, "drift")
+    assert build_from_the_decision(dbt, dataset, path) == {"churn": (2, True, "drift"), "clv": (1, False, None)}
 
-    dbt(["build", "--select", *FROM_THE_DECISION, "--vars", "{retrain_models: [churn]}"], dataset["raw"], path)
-    assert decision(path) == (3, True, "forced")
+    forced = build_from_the_decision(dbt, dataset, path, "--vars", "{retrain_models: [churn, clv]}")
+    assert forced == {"churn": (3, True, "forced"), "clv": (2, True, "forced")}
 
-    fewer_rows = dbt_vars["churn_max_fit_rows"] // 2
-    dbt(
-        ["build", "--select", *FROM_THE_DECISION, "--vars", f"{{churn_max_fit_rows: {fewer_rows}}}"],
-        dataset["raw"],
-        path,
+    fewer = f"{{churn_max_fit_rows: {dbt_vars['churn_max_fit_rows'] // 2}}}"
+    changed = build_from_the_decision(dbt, dataset, path, "--vars", fewer)
+    assert changed == {"churn": (4, True, "settings_changed"), "clv": (2, False, None)}
+
+    floor = dbt_vars["retrain_metric_floors"]["clv"]
+    with duckdb.connect(str(path)) as con:  # as if clv's version 2 had validated below its floor
+        con.execute(
+            f"update model_registry set validation_metric_value = {floor} - 0.01 "
+            "where model_family = 'clv' and is_current"
+        )
+    below = build_from_the_decision(dbt, dataset, path, "--vars", fewer)
+    assert below == {"churn": (4, False, None), "clv": (3, True, "below_metric_floor")}
+
+    registry = query(
+        path, "select model_family, model_version, is_current, retrain_reason from model_registry order by 1, 2"
     )
-    assert decision(path) == (4, True, "settings_changed")
-
-    floor = dbt_vars["retrain_metric_floors"]["churn"]
-    with duckdb.connect(str(path)) as con:  # as if version 4 had validated below its floor
-        con.execute(f"update model_registry set validation_metric_value = {floor} - 0.01 where is_current")
-    dbt(
-        ["build", "--select", *FROM_THE_DECISION, "--vars", f"{{churn_max_fit_rows: {fewer_rows}}}"],
-        dataset["raw"],
-        path,
-    )
-    assert decision(path) == (5, True, "below_metric_floor")
-
-    registry = query(path, "select model_version, is_current, retrain_reason from model_registry order by 1")
     assert registry == [
-        (1, False, "first_fit"),
-        (2, False, "drift"),
-        (3, False, "forced"),
-        (4, False, "settings_changed"),
-        (5, True, "below_metric_floor"),
+        ("churn", 1, False, "first_fit"),
+        ("churn", 2, False, "drift"),
+        ("churn", 3, False, "forced"),
+        ("churn", 4, True, "settings_changed"),
+        ("clv", 1, False, "first_fit"),
+        ("clv", 2, False, "forced"),
+        ("clv", 3, True, "below_metric_floor"),
     ]
-    for table in FIT_TABLES:
-        assert [version for version, _ in query(path, f"select distinct model_version from {table} order by 1")] == [
-            1,
-            2,
-            3,
-            4,
-            5,
-        ], table
-    # The published validation is the current version's; the same data and settings refit the same model,
-    # bit for bit.
-    for table in ("churn_model_metrics", "churn_feature_importance", "churn_holdout_predictions"):
-        assert query(path, f"select distinct model_version from {table}") == [(5,)], table
-    ((same,),) = query(
+    current = {"churn": 4, "clv": 3}
+    for family, tables in FIT_TABLES.items():
+        for table in tables:
+            versions = [version for (version,) in query(path, f"select distinct model_version from {table} order by 1")]
+            assert versions == list(range(1, current[family] + 1)), table
+        for table in PUBLISHED[family]:
+            assert query(path, f"select distinct model_version from {table}") == [(current[family],)], table
+    # The same data and settings refit the same model, bit for bit (churn's fourth version read fewer rows).
+    same = query(
         path,
-        "select count(distinct (data_fingerprint, artifact)) = 1 from model_registry where model_version <= 3",
+        "select model_family, count(distinct (data_fingerprint, artifact)) from model_registry "
+        "where model_version <= 3 group by 1 order by 1",
     )
-    assert same
+    assert same == [("churn", 1), ("clv", 1)]
 
 
 def test_age_and_new_data_trigger_a_refit(rerun, dataset, dbt, dbt_vars, tmp_path):
     path = tmp_path / "warehouse.duckdb"
     shutil.copy(rerun[0], path)
     days, share = dbt_vars["retrain_max_age_days"], dbt_vars["retrain_new_data_share"]
-    with duckdb.connect(str(path)) as con:  # as if version 1 were fitted that long ago
-        con.execute(f"update model_registry set as_of_date = as_of_date - interval {days} day")
-    dbt(["build", "--select", *FROM_THE_DECISION], dataset["raw"], path)
-    assert decision(path) == (2, True, "age")
-    with duckdb.connect(str(path)) as con:  # as if version 2 had seen less data than there is now
-        con.execute(f"update model_registry set data_rows = floor(data_rows / (1 + {share})) where is_current")
-    dbt(["build", "--select", *FROM_THE_DECISION], dataset["raw"], path)
-    assert decision(path) == (3, True, "new_data")
+    with duckdb.connect(str(path)) as con:  # as if churn's version 1 were fitted that long ago
+        con.execute(
+            f"update model_registry set as_of_date = as_of_date - interval {days} day where model_family = 'churn'"
+        )
+    assert build_from_the_decision(dbt, dataset, path)["churn"] == (2, True, "age")
+    with duckdb.connect(str(path)) as con:  # as if clv's version 1 had seen less data than there is now
+        con.execute(
+            f"update model_registry set data_rows = floor(data_rows / (1 + {share})) where model_family = 'clv'"
+        )
+    assert build_from_the_decision(dbt, dataset, path) == {"churn": (2, False, None), "clv": (2, True, "new_data")}

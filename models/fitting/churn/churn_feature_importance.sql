@@ -1,20 +1,9 @@
 -- Global importance of each feature in the primary churn model.
--- The rows of the registered version this run scored with.
+-- The registered version this run scored with.
 with
 
-all_versions as (
-    select * from {{ ref('fit_churn_feature_importance') }}
-),
-
-decisions as (
-    select * from {{ ref('model_retrain_decisions') }}
-    where model_family = 'churn'
-),
-
 importance as (
-    select all_versions.*
-    from all_versions
-    inner join decisions on all_versions.model_version = decisions.model_version
+    {{ registered_version('fit_churn_feature_importance', 'churn') }}
 ),
 
 as_of as (

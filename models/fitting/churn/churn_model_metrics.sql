@@ -1,20 +1,9 @@
 -- Out-of-time validation metrics of every churn model, one row per model and metric.
--- The rows of the registered version this run scored with.
+-- The registered version this run scored with.
 with
 
-all_versions as (
-    select * from {{ ref('fit_churn_model_metrics') }}
-),
-
-decisions as (
-    select * from {{ ref('model_retrain_decisions') }}
-    where model_family = 'churn'
-),
-
 metrics as (
-    select all_versions.*
-    from all_versions
-    inner join decisions on all_versions.model_version = decisions.model_version
+    {{ registered_version('fit_churn_model_metrics', 'churn') }}
 ),
 
 final as (

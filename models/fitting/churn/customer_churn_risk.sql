@@ -9,14 +9,19 @@ as_of as (
     select * from {{ ref('int_as_of_date') }}
 ),
 
+decisions as (
+    select * from {{ ref('model_retrain_decisions') }}
+    where model_family = 'churn'
+),
+
 versioned as (
     select
         scores.*,
-        {{ dbt.concat(['scores.model_name', "'@'", 'cast(as_of.as_of_date as ' ~ dbt.type_string() ~ ')']) }}
-            as model_version,
+        decisions.model_version,
         as_of.as_of_date
     from scores
     inner join as_of on cast(scores.cutoff_date as date) = as_of.as_of_date
+    cross join decisions
 ),
 
 final as (

@@ -1,8 +1,9 @@
 -- Holdout validation metrics of every CLV model, one row per model and metric, as of the as-of date.
+-- The registered version this run scored with.
 with
 
 metrics as (
-    select * from {{ ref('fit_clv_model_metrics') }}
+    {{ registered_version('fit_clv_model_metrics', 'clv') }}
 ),
 
 as_of as (

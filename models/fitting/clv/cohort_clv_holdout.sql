@@ -1,12 +1,13 @@
--- Per monthly acquisition cohort: the selected CLV model's holdout predictions against what happened.
+-- Per monthly acquisition cohort: the selected CLV model's holdout predictions against what happened, in
+-- the registered version this run scored with.
 with
 
 predictions as (
-    select * from {{ ref('fit_clv_holdout_predictions') }}
+    {{ registered_version('fit_clv_holdout_predictions', 'clv') }}
 ),
 
 statuses as (
-    select * from {{ ref('fit_clv_model_status') }}
+    {{ registered_version('fit_clv_model_status', 'clv') }}
 ),
 
 selected as (

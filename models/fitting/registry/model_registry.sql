@@ -6,6 +6,10 @@ churn as (
     select * from {{ ref('fit_churn_model') }}
 ),
 
+clv as (
+    select * from {{ ref('fit_clv_model') }}
+),
+
 decisions as (
     select * from {{ ref('model_retrain_decisions') }}
 ),
@@ -15,6 +19,11 @@ versions as (
         'churn' as model_family,
         churn.*
     from churn
+    union all
+    select
+        'clv' as model_family,
+        clv.*
+    from clv
 ),
 
 registered as (

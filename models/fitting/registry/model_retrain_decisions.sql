@@ -14,6 +14,12 @@
     'model_params': var('churn_model_params'),
     'max_fit_rows': var('churn_max_fit_rows'),
 } %}
+{%- set clv_settings = {
+    'holdout_share': var('clv_holdout_share'),
+    'xgboost_params': var('clv_xgboost_params'),
+    'ml_training_rows': var('clv_ml_training_rows'),
+    'models': var('clv_models'),
+} %}
 with
 
 as_of as (
@@ -24,6 +30,11 @@ churn_cutoffs as (
     select * from {{ ref('churn_fit_cutoffs') }}
 ),
 
+clv_summaries as (
+    select * from {{ ref('int_clv_summary_by_snapshot') }}
+    where snapshot_name = 'full'
+),
+
 families as (
     select
         'churn' as model_family,
@@ -31,6 +42,13 @@ families as (
         '{{ local_md5(tojson(churn_settings, sort_keys=true)) }}' as settings_fingerprint,
         {{ var('retrain_metric_floors')['churn'] }} as metric_floor
     from churn_cutoffs
+    union all
+    select
+        'clv' as model_family,
+        sum(frequency + 1) as data_rows,
+        '{{ local_md5(tojson(clv_settings, sort_keys=true)) }}' as settings_fingerprint,
+        {{ var('retrain_metric_floors')['clv'] }} as metric_floor
+    from clv_summaries
 ),
 
 registry as (

@@ -1,6 +1,6 @@
 """Global feature importance of the primary churn model, per version."""
 
-from customer_scoring.churn import FAMILY, IMPORTANCE_COLUMNS, FittedModel, feature_importance, importance_rows
+from customer_scoring.churn import FAMILY, IMPORTANCE_COLUMNS, ChurnVersion, feature_importance, importance_rows
 from customer_scoring.frames import filtered_frame, frame, sorted_frame
 from customer_scoring.registry import RetrainDecision
 
@@ -13,5 +13,5 @@ def model(dbt, session):
     max_rows = int(dbt.config.get("max_fit_rows"))
     rows = importance_rows(sorted_frame(dbt.ref("churn_fit_cutoffs"), ["cutoff_date"]), max_rows)
     features = filtered_frame(dbt.ref("churn_fit_rows"), rows, ["cutoff_date", "customer_id"])
-    fitted = FittedModel.from_registry(frame(dbt.ref("fit_churn_model").filter(decision.rows)))
-    return decision.stamped(feature_importance(features, fitted, max_rows=max_rows))
+    version = ChurnVersion.from_registry(frame(dbt.ref("fit_churn_model").filter(decision.rows)))
+    return decision.stamped(feature_importance(features, version, max_rows=max_rows))

@@ -1,15 +1,16 @@
-"""Per-customer CLV from the model `fit_clv_model_status` selected, refitted on the full history."""
+"""Per-customer CLV from the registered version this run scores with."""
 
-from customer_scoring.clv.pipeline import MLSettings, score
-from customer_scoring.frames import sorted_frame
+from customer_scoring.clv.pipeline import FAMILY, ClvVersion, score
+from customer_scoring.frames import filtered_frame, frame
+from customer_scoring.registry import RetrainDecision
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
+    decision = RetrainDecision.of(frame(dbt.ref("model_retrain_decisions")), FAMILY)
+    version = ClvVersion.from_registry(frame(dbt.ref("fit_clv_model").filter(decision.rows)))  # one row or none
     return score(
-        sorted_frame(dbt.ref("int_clv_summary_by_snapshot"), ["snapshot_name", "customer_id"]),
-        sorted_frame(dbt.ref("fit_clv_model_status"), ["model_name"]),
-        sorted_frame(dbt.ref("fit_clv_holdout_predictions"), ["model_name", "customer_id"]),
+        filtered_frame(dbt.ref("int_clv_summary_by_snapshot"), "snapshot_name = 'full'", ["customer_id"]),
+        version,
         annual_discount_rate=float(dbt.config.get("annual_discount_rate")),
-        ml_settings=MLSettings(dbt.config.get("xgboost_params"), int(dbt.config.get("ml_training_rows"))),
     )

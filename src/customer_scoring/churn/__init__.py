@@ -6,8 +6,8 @@ F1-best threshold, and a Weibull AFT model of the days until churn (`survival`).
 time and as used, on cutoffs the history decides (`schemes`); holdout predictions, metrics and each
 model's status come from `validation`. XGBoost, refitted once on the latest labelled cutoff, scores every
 recent buyer and explains its scores with SHAP (`scoring`); that one fit is a version of the model
-registry (`FittedModel.to_artifact`, `customer_scoring.registry`), with the feature columns it was fitted
-on. Feature lists, model settings and the
+registry with the survival model fitted beside it (`ChurnVersion`, `customer_scoring.registry`), with the
+feature columns it was fitted on. Feature lists, model settings and the
 sample cap are arguments (dbt vars, through the Python models' config); which rows each Python model reads
 is a filter the warehouse applies (`reads`).
 """
@@ -26,6 +26,7 @@ from customer_scoring.churn.schemes import SCHEME_COLUMNS, Scheme, scoring_schem
 from customer_scoring.churn.scoring import (
     IMPORTANCE_COLUMNS,
     RISK_COLUMNS,
+    ChurnVersion,
     feature_importance,
     fit_primary,
     registered_primary,
@@ -53,6 +54,7 @@ __all__ = [
     "RULE",
     "SCHEME_COLUMNS",
     "SURVIVAL",
+    "ChurnVersion",
     "FeatureSet",
     "FittedModel",
     "RecencyRule",

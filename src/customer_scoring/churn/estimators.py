@@ -10,13 +10,12 @@ Each is trained as a `Scheme` says, then calibrated by isotonic regression of th
 (Zadrozny & Elkan 2002, "Transforming Classifier Scores into Accurate Multiclass Probability Estimates",
 KDD) on rows it was not trained on, where it also takes the threshold with the best F1. Their settings are
 the `churn_model_params` var. `FittedModel` holds the result, with the feature columns it was fitted on;
-an XGBoost model writes itself as JSON (the registry's artifact) and reads itself back bit for bit, so one
+an XGBoost model writes itself as JSON (in the registry's artifact) and reads itself back bit for bit, so one
 fit serves every step and every run that uses it.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -120,8 +119,8 @@ class FittedModel:
         XGBoost's last column, left out)."""
         return self.booster.predict(xgb.DMatrix(self.design_matrix(rows)), pred_contribs=True)[:, :-1]
 
-    def to_artifact(self) -> str:
-        """An XGBoost model as JSON, without pickle: the booster in XGBoost's JSON format, the calibrator's
+    def to_artifact(self) -> dict:
+        """An XGBoost model as JSON-ready values, without pickle: the booster in XGBoost's JSON format, the calibrator's
         settings and fitted thresholds (exact: every float32 is a float64 and JSON writes floats round-trip),
         the threshold, the feature and design-matrix columns and the training scheme's cutoffs."""
         calibrator = {
@@ -132,7 +131,7 @@ class FittedModel:
         }
         cutoffs = asdict(self.scheme).items()
         scheme = {name: None if day is None else f"{pd.Timestamp(day):%Y-%m-%d}" for name, day in cutoffs}
-        artifact = {
+        return {
             "booster": self.booster.save_raw("json").decode(),
             "calibrator": calibrator,
             "threshold": self.threshold,
@@ -140,18 +139,10 @@ class FittedModel:
             "columns": self.columns,
             "scheme": scheme,
         }
-        return json.dumps(artifact)
 
     @classmethod
-    def from_registry(cls, version: pd.DataFrame) -> FittedModel | None:
-        """The model of a version row of the registry (`registry.REGISTRY_COLUMNS`), or None from no row (the
-        history could not validate it)."""
-        return None if version.empty else cls.from_artifact(version["artifact"].item())
-
-    @classmethod
-    def from_artifact(cls, artifact: str) -> FittedModel:
+    def from_artifact(cls, saved: dict) -> FittedModel:
         """The model `to_artifact` wrote."""
-        saved = json.loads(artifact)
         classifier = xgb.XGBClassifier()
         classifier.load_model(bytearray(saved["booster"], "utf-8"))
         calibration = saved["calibrator"]

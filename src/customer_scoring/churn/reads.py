@@ -25,10 +25,12 @@ def _filter(cutoffs: pd.DataFrame, full: list, window: list, max_rows: int) -> s
     if window_rows <= max_rows:
         return EVERY_ROW
     sample = f"sample_fraction < {max_rows / window_rows!r}"
-    if not full:
-        return sample
-    days = ", ".join(f"date '{pd.Timestamp(cutoff):%Y-%m-%d}'" for cutoff in full)
-    return f"cutoff_date in ({days}) or {sample}"
+    return f"{_whole(full)} or {sample}" if full else sample
+
+
+def _whole(cutoffs: list) -> str:
+    days = ", ".join(f"date '{pd.Timestamp(cutoff):%Y-%m-%d}'" for cutoff in cutoffs)
+    return f"cutoff_date in ({days})"
 
 
 def _labelled(cutoffs: pd.DataFrame) -> list:
@@ -47,7 +49,8 @@ def _windows(cutoffs: pd.DataFrame, horizon_days: int) -> tuple[list, list, list
 
 
 def primary_fit_rows(cutoffs: pd.DataFrame, horizon_days: int, max_rows: int) -> str:
-    """The final fit: trains on the labelled cutoffs whose horizon ends by the last one, calibrates on it."""
+    """The final fit: trains on the labelled cutoffs whose horizon ends by the last one, calibrates on it; the
+    survival model beside it fits on the sample's rows before the scored cutoffs."""
     windows = _windows(cutoffs, horizon_days)
     if windows is None:
         return EVERY_ROW
@@ -66,10 +69,9 @@ def validation_rows(cutoffs: pd.DataFrame, horizon_days: int, max_rows: int) -> 
     return _filter(cutoffs, [ended[-1], labelled[-1]], train, max_rows)
 
 
-def scoring_rows(cutoffs: pd.DataFrame, max_rows: int) -> str:
-    """The scores: the as-of cutoff and the one before it, and the survival model's fit on the others."""
-    dates = sorted(cutoffs["cutoff_date"])
-    return _filter(cutoffs, dates[-2:], dates[:-2], max_rows)
+def scoring_rows(cutoffs: pd.DataFrame) -> str:
+    """The scores: the as-of cutoff and the one before it, whole (the registered models score them)."""
+    return _whole(sorted(cutoffs["cutoff_date"])[-2:])
 
 
 def importance_rows(cutoffs: pd.DataFrame, max_rows: int) -> str:

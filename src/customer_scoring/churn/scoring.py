@@ -1,9 +1,10 @@
 """Churn scores from one final fit of the primary model: probabilities, risk tiers, drivers and importance.
 
 `fit_primary` refits XGBoost as validated, moved forward to calibrate on the latest labelled cutoff
-(`scoring_scheme`). `registered_primary` writes that fit as the churn family's version row of the model
-registry, and `risk_scores` and `feature_importance` read it back (`FittedModel.from_artifact`): both
-describe the same fit, in this run and in every later run that keeps the version. SHAP
+(`scoring_scheme`). `registered_primary` writes that fit, with the survival model fitted beside it, as the
+churn family's version row of the model registry, and `risk_scores` and `feature_importance` read it back
+(`ChurnVersion.from_registry`): both describe the same fit, in this run and in every later run that keeps
+the version. SHAP
 contributions (Lundberg & Lee 2017, "A Unified Approach to Interpreting Model Predictions", NeurIPS;
 XGBoost's `pred_contribs`, Lundberg et al. 2020, "From local explanations to global understanding with
 explainable AI for trees", Nature Machine Intelligence 2) name each customer's top risk drivers and,
@@ -11,6 +12,9 @@ averaged in absolute value, rank the features with the booster's total gain.
 """
 
 from __future__ import annotations
+
+import json
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -49,6 +53,32 @@ def fit_primary(
     return fit_models(features, scheme, [PRIMARY], feature_set, max_rows, model_params, seed)[PRIMARY]
 
 
+def _scored_cutoffs(features: pd.DataFrame) -> list:
+    """The cutoffs the scores are published for: the as-of cutoff and the one before it."""
+    return sorted(features["cutoff_date"].unique())[-2:]
+
+
+@dataclass(frozen=True)
+class ChurnVersion:
+    """A registered version of the churn family: the primary classifier, and the survival model fitted beside
+    it on the same features. Written as one JSON artifact, read back bit for bit."""
+
+    classifier: FittedModel
+    survival: SurvivalModel
+
+    def to_artifact(self) -> str:
+        return json.dumps({"classifier": self.classifier.to_artifact(), "survival": self.survival.to_artifact()})
+
+    @classmethod
+    def from_registry(cls, version: pd.DataFrame) -> ChurnVersion | None:
+        """The version of a row of the registry (`registry.REGISTRY_COLUMNS`), or None from no row (the history
+        could not validate the model)."""
+        if version.empty:
+            return None
+        artifact = json.loads(version["artifact"].item())
+        return cls(FittedModel.from_artifact(artifact["classifier"]), SurvivalModel.from_artifact(artifact["survival"]))
+
+
 def registered_primary(
     features: pd.DataFrame,
     metrics: pd.DataFrame,
@@ -59,12 +89,15 @@ def registered_primary(
     model_params: dict,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """`fit_primary` as the registry's version row (REGISTRY_COLUMNS), with its holdout ROC-AUC from `metrics`
-    (`validation.model_metrics`); no row when the history cannot validate the model."""
+    """The churn family's version row (REGISTRY_COLUMNS): `fit_primary`, with its holdout ROC-AUC from `metrics`
+    (`validation.model_metrics`), and the survival model fitted on at most `max_rows` rows before the scored
+    cutoffs; no row when the history cannot validate the classifier."""
     try:
         fitted = fit_primary(features, horizon_days, feature_set, max_rows, model_params, seed)
     except Unfittable:
         return empty_frame(REGISTRY_COLUMNS)
+    survival = SurvivalModel(feature_set.numeric, model_params[SURVIVAL], max_rows)
+    survival.fit(features[~features["cutoff_date"].isin(_scored_cutoffs(features))])
     primary = metrics[(metrics["model_name"] == PRIMARY) & (metrics["metric_name"] == VALIDATION_METRIC)]
     auc = primary["metric_value"]
     return decision.registered(
@@ -72,7 +105,7 @@ def registered_primary(
         features,
         fitted.scheme.describe(),
         (VALIDATION_METRIC, auc.item() if len(auc) else None),
-        fitted.to_artifact(),
+        ChurnVersion(fitted, survival).to_artifact(),
     )
 
 
@@ -85,25 +118,16 @@ def _risk_tier(probability: np.ndarray, tiers: dict[str, float]) -> np.ndarray:
     )
 
 
-def risk_scores(
-    features: pd.DataFrame,
-    fitted: FittedModel | None,
-    tiers: dict[str, float],
-    max_rows: int,
-    model_params: dict,
-) -> pd.DataFrame:
-    """Churn probability, risk tier and top drivers from `fitted` (the primary model), with the time to churn
-    of a survival model on the same features (fitted on at most `max_rows` rows), at the as-of cutoff and the
-    one before it; no rows without a model."""
-    if fitted is None:
+def risk_scores(features: pd.DataFrame, version: ChurnVersion | None, tiers: dict[str, float]) -> pd.DataFrame:
+    """Churn probability, risk tier and top drivers from the version's primary model, with the time to churn of
+    its survival model, at the as-of cutoff and the one before it; no rows without a version."""
+    if version is None:
         return empty_frame(RISK_COLUMNS)
-    recent = sorted(features["cutoff_date"].unique())[-2:]
-    scoring = features[features["cutoff_date"].isin(recent)].reset_index(drop=True)
+    scoring = features[features["cutoff_date"].isin(_scored_cutoffs(features))].reset_index(drop=True)
+    fitted, survival = version.classifier, version.survival
     probability = fitted.predict_proba(scoring)
     top = np.argsort(-fitted.contributions(scoring), axis=1, kind="stable")  # pushing risk up most first
     names = np.array(fitted.columns)
-    survival = SurvivalModel(fitted.features.numeric, model_params[SURVIVAL], max_rows)
-    survival.fit(features[~features["cutoff_date"].isin(recent)])
     survival_at = survival.survival(scoring, SURVIVAL_DAYS)
     return pd.DataFrame(
         {
@@ -119,11 +143,12 @@ def risk_scores(
     )
 
 
-def feature_importance(features: pd.DataFrame, fitted: FittedModel | None, max_rows: int) -> pd.DataFrame:
-    """Global importance of `fitted` (the primary model): total gain, and mean |SHAP| over the labelled rows
-    (at most `max_rows` of them, `at_most`); no rows without a model."""
-    if fitted is None:
+def feature_importance(features: pd.DataFrame, version: ChurnVersion | None, max_rows: int) -> pd.DataFrame:
+    """Global importance of the version's primary model: total gain, and mean |SHAP| over the labelled rows
+    (at most `max_rows` of them, `at_most`); no rows without a version."""
+    if version is None:
         return empty_frame(IMPORTANCE_COLUMNS)
+    fitted = version.classifier
     contributions = fitted.contributions(at_most(features[features["churned"].notna()], max_rows))
     gain = fitted.booster.get_score(importance_type="total_gain")
     importance = pd.DataFrame(

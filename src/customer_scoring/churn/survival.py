@@ -23,7 +23,9 @@ SURVIVAL = "weibull_aft"
 class SurvivalModel:
     """Weibull AFT on the log-scaled, standardized numeric `features`: days from a cutoff until churn, with
     customers not yet churned censored at their latest activity. Fits on at most `max_rows` rows
-    (`at_most`); `fitter_params` go to lifelines' WeibullAFTFitter (the `churn_model_params` var)."""
+    (`at_most`); `fitter_params` go to lifelines' WeibullAFTFitter (the `churn_model_params` var). A fit
+    keeps the scaling, the coefficients of log lambda and rho, which is all it predicts from: it writes
+    itself as JSON (`to_artifact`) and a model read back predicts bit for bit as the one written."""
 
     def __init__(self, features: list[str], fitter_params: dict, max_rows: int):
         self.features = features
@@ -32,23 +34,44 @@ class SurvivalModel:
 
     def fit(self, rows: pd.DataFrame) -> SurvivalModel:
         rows = at_most(rows, self.max_rows)
-        X = np.log1p(rows[self.features].clip(lower=0))
-        self.scaler_ = StandardScaler().fit(X)
-        data = pd.DataFrame(self.scaler_.transform(X), columns=self.features)
+        scaler = StandardScaler().fit(np.log1p(rows[self.features].clip(lower=0)))
+        self.mean_, self.scale_ = scaler.mean_, scaler.scale_
+        data = pd.DataFrame(self._standardized(rows), columns=self.features)
         data["duration"] = rows["days_to_churn"].to_numpy() + 1.0  # Weibull needs positive durations
         data["observed"] = rows["churn_observed"].to_numpy()
-        self.fitter_ = WeibullAFTFitter(**self.fitter_params).fit(data, "duration", "observed")
+        params = WeibullAFTFitter(**self.fitter_params).fit(data, "duration", "observed").params_
+        self.coefficients_ = params["lambda_"][self.features].to_numpy()
+        self.intercept_ = float(params["lambda_"]["Intercept"])
+        self.rho_ = float(np.exp(params["rho_"]["Intercept"]))
         return self
 
-    def _design(self, rows: pd.DataFrame) -> pd.DataFrame:
-        X = np.log1p(rows[self.features].clip(lower=0))
-        return pd.DataFrame(self.scaler_.transform(X), columns=self.features)
+    def _standardized(self, rows: pd.DataFrame) -> np.ndarray:
+        return (np.log1p(rows[self.features].clip(lower=0).to_numpy(dtype=float)) - self.mean_) / self.scale_
+
+    def _log_lambda(self, rows: pd.DataFrame) -> np.ndarray:
+        return self._standardized(rows) @ self.coefficients_ + self.intercept_
 
     def median_days(self, rows: pd.DataFrame) -> np.ndarray:
-        """Median days to churn: the mean of a Weibull with shape < 1 is ruled by its far tail."""
-        return np.clip(self.fitter_.predict_median(self._design(rows)).to_numpy() - 1.0, 0, None)
+        """Median days to churn, lambda (ln 2)^(1 / rho) - 1: the mean of a Weibull with shape < 1 is ruled by its
+        far tail."""
+        median = np.exp(self._log_lambda(rows)) * np.log(2.0) ** (1.0 / self.rho_)
+        return np.clip(median - 1.0, 0, None)
 
     def survival(self, rows: pd.DataFrame, days: list[int]) -> np.ndarray:
-        """P(not churned after each of `days`), one column per day."""
-        times = [d + 1.0 for d in days]
-        return self.fitter_.predict_survival_function(self._design(rows), times=times).to_numpy().T
+        """P(not churned after each of `days`), exp(-((d + 1) / lambda)^rho), one column per day."""
+        times = np.log(np.array(days, dtype=float) + 1.0)
+        return np.exp(-np.exp(self.rho_ * (times[None, :] - self._log_lambda(rows)[:, None])))
+
+    def to_artifact(self) -> dict:
+        """The fit as JSON-ready values (floats round-trip through JSON)."""
+        arrays = {name: getattr(self, name).tolist() for name in ("mean_", "scale_", "coefficients_")}
+        return {"features": self.features, **arrays, "intercept_": self.intercept_, "rho_": self.rho_}
+
+    @classmethod
+    def from_artifact(cls, artifact: dict) -> SurvivalModel:
+        """The fit `to_artifact` wrote, ready to predict (not to refit: it keeps no fitter settings)."""
+        model = cls(artifact["features"], {}, 0)
+        for name in ("mean_", "scale_", "coefficients_"):
+            setattr(model, name, np.array(artifact[name], dtype=float))
+        model.intercept_, model.rho_ = float(artifact["intercept_"]), float(artifact["rho_"])
+        return model

@@ -11,8 +11,10 @@ apart (train, calibration, full). Out-of-time, as a model is used:
   holdout predictions marks the two).
 
 All are scored on what the calibration customers really bought in the holdout; `model_status` selects the
-one with the best spend R² (its `is_selected`). The final scores refit on the full snapshot with that
-model. A model the data cannot fit or validate (`requirements`) is left out, and `model_status` says
+one with the best spend R² (its `is_selected`). That model, refitted on the full snapshot, is the family's
+version in the model registry (`fit_version`, `ClvVersion`, `customer_scoring.registry`): `score` scores
+every customer with it, in the run that fitted it and in every later run that keeps it. A model the data
+cannot fit or validate (`requirements`) is left out, and `model_status` says
 why; with no buy-till-you-die model left, nothing is scored.
 
 Spend: Gamma-Gamma fits the customers whose repeat purchases have a positive mean value (zero-value
@@ -24,6 +26,7 @@ purchase value stands in.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +38,7 @@ from customer_scoring.clv.bgnbd import BetaGeoModel
 from customer_scoring.clv.gamma_gamma import GammaGammaModel, frequency_spend_correlation
 from customer_scoring.clv.pareto_nbd import ParetoNBDModel
 from customer_scoring.metrics import purchase_metrics, spend_metrics
+from customer_scoring.registry import REGISTRY_COLUMNS, RetrainDecision
 from customer_scoring.status import Unfittable, empty_frame, fitted, skipped, status_frame
 
 BTYD_MODELS = {"bg_nbd": BetaGeoModel, "pareto_nbd": ParetoNBDModel}
@@ -78,11 +82,11 @@ def fit_spend_model(frame: pd.DataFrame) -> GammaGammaModel:
     return GammaGammaModel().fit(repeat["frequency"], repeat["monetary_value"])
 
 
-def expected_order_value(frame: pd.DataFrame, fit_spend: bool) -> np.ndarray:
+def expected_order_value(frame: pd.DataFrame, spend_model: GammaGammaModel | None) -> np.ndarray:
     """Gamma-Gamma's expected value of a customer's next order or, without it, their own mean purchase value."""
-    if not fit_spend:
+    if spend_model is None:
         return (frame["total_revenue"] / (frame["frequency"] + 1)).to_numpy(dtype=float)
-    return fit_spend_model(frame).expected_order_value(frame["frequency"], frame["monetary_value"].fillna(0))
+    return spend_model.expected_order_value(frame["frequency"], frame["monetary_value"].fillna(0))
 
 
 def _features(frame: pd.DataFrame) -> pd.DataFrame:
@@ -144,6 +148,7 @@ def requirements(snapshots: pd.DataFrame) -> dict[str, Unfittable | None]:
 PREDICTION_COLUMNS = {
     "customer_id": "string",
     "first_purchase_date": "datetime64[us]",
+    "calibration_frequency": "int64",
     "model_name": "string",
     "ensemble_component": "bool",
     "predicted_purchases": "float64",
@@ -152,6 +157,10 @@ PREDICTION_COLUMNS = {
     "actual_spend": "float64",
     "horizon_days": "int64",
 }
+
+
+# `model_metrics`: one row per (model, metric).
+METRIC_COLUMNS = {"model_name": "string", "metric_name": "string", "metric_value": "float64"}
 
 
 SCORE_COLUMNS = {
@@ -172,7 +181,8 @@ def holdout_predictions(snapshots: pd.DataFrame, ml_settings: MLSettings, seed: 
     predictions = {}
     if possible & set(BTYD_MODELS):
         horizon = float(calibration["horizon_days"].iloc[0])
-        order_value = expected_order_value(calibration, fit_spend=SPEND_MODEL in possible)
+        spend_model = fit_spend_model(calibration) if SPEND_MODEL in possible else None
+        order_value = expected_order_value(calibration, spend_model)
     for name, model_class in BTYD_MODELS.items():
         if name not in possible:
             continue
@@ -196,6 +206,7 @@ def holdout_predictions(snapshots: pd.DataFrame, ml_settings: MLSettings, seed: 
             {
                 "customer_id": calibration["customer_id"],
                 "first_purchase_date": calibration["first_purchase_date"],
+                "calibration_frequency": calibration["frequency"],
                 "model_name": name,
                 "ensemble_component": name in (best_btyd, ML_MODEL),
                 "predicted_purchases": purchases,
@@ -224,7 +235,7 @@ def model_metrics(predictions: pd.DataFrame, snapshots: pd.DataFrame) -> pd.Data
                 for k, v in purchase_metrics(group["actual_purchases"], group["predicted_purchases"]).items()
             ]
         rows += [(name, k, v) for k, v in spend_metrics(group["actual_spend"], group["predicted_spend"]).items()]
-    columns = ["model_name", "metric_name", "metric_value"]
+    columns = list(METRIC_COLUMNS)
     metrics = pd.DataFrame(rows, columns=columns).astype({"metric_value": "float64"})
     repeat = _positive_repeat(_snapshot(snapshots, "calibration"))
     correlation = []
@@ -275,28 +286,111 @@ def selected_model(status: pd.DataFrame, predictions: pd.DataFrame) -> tuple[str
     return chosen, next(name for name in components if name in BTYD_MODELS)
 
 
-def score(
+@dataclass(frozen=True)
+class ClvVersion:
+    """A registered version of the CLV family: the selected model refitted on the full snapshot. The
+    buy-till-you-die model gives p_alive and the time profile; Gamma-Gamma (None where it could not be fitted:
+    each customer's own mean purchase value stands in) the order value; for a selected ML model or ensemble,
+    XGBoost re-levels the profile by its ratio to the buy-till-you-die spend over `horizon_days`."""
+
+    chosen: str
+    btyd_name: str
+    btyd: BetaGeoModel | ParetoNBDModel
+    spend: GammaGammaModel | None
+    ml: xgb.XGBRegressor | None
+    horizon_days: int
+
+    def to_artifact(self) -> str:
+        """JSON: the models' parameters (floats round-trip) and XGBoost's own JSON booster; never a pickle."""
+        return json.dumps(
+            {
+                "chosen": self.chosen,
+                "btyd_name": self.btyd_name,
+                "btyd": self.btyd.params_,
+                "spend": None if self.spend is None else self.spend.params_,
+                "ml": None if self.ml is None else self.ml.get_booster().save_raw("json").decode(),
+                "horizon_days": self.horizon_days,
+            }
+        )
+
+    @classmethod
+    def from_registry(cls, version: pd.DataFrame) -> ClvVersion | None:
+        """The version of a row of the registry (`registry.REGISTRY_COLUMNS`), or None from no row (no model
+        could be validated)."""
+        if version.empty:
+            return None
+        saved = json.loads(version["artifact"].item())
+        ml = None
+        if saved["ml"] is not None:
+            ml = xgb.XGBRegressor()
+            ml.load_model(bytearray(saved["ml"], "utf-8"))
+        return cls(
+            saved["chosen"],
+            saved["btyd_name"],
+            _with_params(BTYD_MODELS[saved["btyd_name"]](), saved["btyd"]),
+            None if saved["spend"] is None else _with_params(GammaGammaModel(), saved["spend"]),
+            ml,
+            int(saved["horizon_days"]),
+        )
+
+
+def _with_params(model, params: dict):
+    """A model as its fit left it: the parameters are all a fitted model predicts from."""
+    model.params_ = {name: float(value) for name, value in params.items()}
+    return model
+
+
+def fit_version(
+    snapshots: pd.DataFrame, status: pd.DataFrame, predictions: pd.DataFrame, ml_settings: MLSettings, seed: int = 0
+) -> ClvVersion | None:
+    """The model `model_status` selected, refitted on the full history (its ML part on the calibration snapshot,
+    which has a horizon of known spend after it); None when no model was selected."""
+    selected = selected_model(status, predictions)
+    if selected is None:
+        return None
+    chosen, btyd_name = selected
+    full, calibration = _snapshot(snapshots, "full"), _snapshot(snapshots, "calibration")
+    spend = fit_spend_model(full) if _error(_check_spend, calibration) is None else None
+    ml = fit_ml_model(calibration, ml_settings, seed) if chosen != btyd_name else None
+    btyd = BTYD_MODELS[btyd_name]().fit(*_rfm(full))
+    return ClvVersion(chosen, btyd_name, btyd, spend, ml, int(full["horizon_days"].iloc[0]))
+
+
+def registered_model(
     snapshots: pd.DataFrame,
     status: pd.DataFrame,
     predictions: pd.DataFrame,
-    annual_discount_rate: float,
+    metrics: pd.DataFrame,
+    decision: RetrainDecision,
     ml_settings: MLSettings,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """Per-customer CLV at the full snapshot from the model `model_status` selected, refitted on the full history.
+    """The CLV family's version row (REGISTRY_COLUMNS): `fit_version`, with the selected model's holdout spend
+    R² from `metrics`; no row when no model was selected."""
+    version = fit_version(snapshots, status, predictions, ml_settings, seed)
+    if version is None:
+        return empty_frame(REGISTRY_COLUMNS)
+    chosen = metrics[(metrics["model_name"] == version.chosen) & (metrics["metric_name"] == SELECTION_METRIC)]
+    return decision.registered(
+        version.chosen,
+        _snapshot(snapshots, "full"),
+        f"{version.chosen} on the full history, validated by {SELECTION_METRIC} on the holdout",
+        (SELECTION_METRIC, chosen["metric_value"].item()),
+        version.to_artifact(),
+    )
+
+
+def score(snapshots: pd.DataFrame, version: ClvVersion | None, annual_discount_rate: float) -> pd.DataFrame:
+    """Per-customer CLV at the full snapshot from the registered version.
 
     The buy-till-you-die model gives p_alive, expected purchases and the month-by-month time profile; the
-    ML and ensemble models re-level that profile by their ratio to it over the validation horizon. With
-    no validated model (see `model_status`), the frame is empty.
+    ML and ensemble models re-level that profile by their ratio to it over the validation horizon. Without a
+    version (no validated model, see `model_status`), the frame is empty.
     """
-    selected = selected_model(status, predictions)
-    if selected is None:
+    if version is None:
         return empty_frame(SCORE_COLUMNS)
-    chosen, btyd_name = selected
-    full, calibration = _snapshot(snapshots, "full"), _snapshot(snapshots, "calibration")
-    horizon = float(full["horizon_days"].iloc[0])
-    model = BTYD_MODELS[btyd_name]().fit(*_rfm(full))
-    order_value = expected_order_value(full, fit_spend=_error(_check_spend, calibration) is None)
+    full = _snapshot(snapshots, "full")
+    model, order_value = version.btyd, expected_order_value(full, version.spend)
 
     # Customers share (frequency, recency, T) rows: predict once per distinct row, then spread back.
     codes, distinct_rfm = distinct_rows(*_rfm(full))
@@ -305,10 +399,10 @@ def score(
         return model.expected_purchases(days, *distinct_rfm)[codes]
 
     level = np.ones(len(full))
-    if chosen != btyd_name:
-        btyd_spend = purchases(horizon) * order_value
-        ml_spend = fit_ml_model(calibration, ml_settings, seed).predict(_features(full))
-        chosen_spend = ml_spend if chosen == ML_MODEL else (ml_spend + btyd_spend) / 2
+    if version.ml is not None:
+        btyd_spend = purchases(float(version.horizon_days)) * order_value
+        ml_spend = version.ml.predict(_features(full))
+        chosen_spend = ml_spend if version.chosen == ML_MODEL else (ml_spend + btyd_spend) / 2
         level = (chosen_spend + 1e-9) / (btyd_spend + 1e-9)
 
     monthly_rate = (1 + annual_discount_rate) ** (1 / 12) - 1
@@ -331,6 +425,6 @@ def score(
     )
     ranks = scores["clv_12m"].rank(method="first", ascending=True)
     scores["clv_decile"] = np.ceil(10 * ranks / len(scores)).astype("int32")
-    scores["clv_model"] = chosen
+    scores["clv_model"] = version.chosen
     scores["as_of_date"] = full["snapshot_date"]
     return scores.astype(SCORE_COLUMNS)
