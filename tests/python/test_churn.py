@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 import xgboost as xgb
 
-from customer_scoring.churn import FittedModel
+from customer_scoring.churn import ChurnVersion
 from customer_scoring.frames import sorted_frame
 
 LEAKAGE_CUTOFF = "2025-06-30"
@@ -89,7 +89,7 @@ def test_survival_ranks_time_to_churn_and_agrees_with_the_label(metrics, con):
 
 def test_explanations_add_up_to_the_margin(con):
     features = con.execute("select * from customer_churn_features").df()
-    fitted = FittedModel.from_registry(con.sql("select * from fit_churn_model").df())
+    fitted = ChurnVersion.from_registry(con.sql("select * from fit_churn_model").df()).classifier
     X = fitted.design_matrix(features.head(500))
     booster = fitted.booster
     contributions = booster.predict(xgb.DMatrix(X), pred_contribs=True)
@@ -118,11 +118,13 @@ def test_risk_outputs_are_consistent(con, dbt_vars):
 
 
 def test_scores_and_importance_come_from_the_one_stored_fit(con):
-    fitted = FittedModel.from_registry(con.sql("select * from fit_churn_model").df())
+    version = ChurnVersion.from_registry(con.sql("select * from fit_churn_model").df())
+    fitted = version.classifier
     features = sorted_frame(con.sql("select * from customer_churn_features"), ["cutoff_date", "customer_id"])
     scores = sorted_frame(con.sql("select * from fit_churn_scores"), ["cutoff_date", "customer_id"])
     scored = features[features["cutoff_date"].isin(scores["cutoff_date"].unique())].reset_index(drop=True)
     np.testing.assert_array_equal(scores["churn_probability"], fitted.predict_proba(scored))
+    np.testing.assert_array_equal(scores["median_days_to_churn"], version.survival.median_days(scored))
     gain = fitted.booster.get_score(importance_type="total_gain")
     importance = con.sql("select feature_name, total_gain from fit_churn_feature_importance").df()
     stored = dict(zip(importance["feature_name"], importance["total_gain"], strict=True))

@@ -41,7 +41,7 @@ def query(path, sql: str) -> list[tuple]:
 
 def decisions(path) -> dict[str, tuple]:
     rows = query(path, "select model_family, model_version, is_refit, retrain_reason from model_retrain_decisions")
-    return {family: decision for family, *decision in rows}
+    return {family: tuple(decision) for family, *decision in rows}
 
 
 def fit_table_versions(path) -> dict[str, list[tuple]]:

@@ -38,14 +38,14 @@ clv_summaries as (
 families as (
     select
         'churn' as model_family,
-        sum(labelled_rows) as data_rows,
+        coalesce(sum(labelled_rows), 0) as data_rows,
         '{{ local_md5(tojson(churn_settings, sort_keys=true)) }}' as settings_fingerprint,
         {{ var('retrain_metric_floors')['churn'] }} as metric_floor
     from churn_cutoffs
     union all
     select
         'clv' as model_family,
-        sum(frequency + 1) as data_rows,
+        coalesce(sum(frequency + 1), 0) as data_rows,
         '{{ local_md5(tojson(clv_settings, sort_keys=true)) }}' as settings_fingerprint,
         {{ var('retrain_metric_floors')['clv'] }} as metric_floor
     from clv_summaries
@@ -55,7 +55,6 @@ registry as (
     select * from {{ previous_run('model_registry', {
         'model_family': dbt.type_string(),
         'model_version': dbt.type_bigint(),
-        'is_current': dbt.type_boolean(),
         'as_of_date': 'date',
         'data_rows': dbt.type_bigint(),
         'settings_fingerprint': dbt.type_string(),
@@ -70,16 +69,28 @@ monitoring as (
     }) }} as previous_monitoring
 ),
 
-registered as (
+latest as (
     select
         model_family,
-        model_version as registered_version,
-        as_of_date as registered_as_of_date,
-        data_rows as registered_data_rows,
-        settings_fingerprint as registered_settings_fingerprint,
-        validation_metric_value as registered_metric_value
+        max(model_version) as model_version
     from registry
-    where is_current
+    group by model_family
+),
+
+-- A family's latest version (if a refit found the data unfittable, the version before it still stands).
+registered as (
+    select
+        registry.model_family,
+        registry.model_version as registered_version,
+        registry.as_of_date as registered_as_of_date,
+        registry.data_rows as registered_data_rows,
+        registry.settings_fingerprint as registered_settings_fingerprint,
+        registry.validation_metric_value as registered_metric_value
+    from registry
+    inner join latest
+        on
+            registry.model_family = latest.model_family
+            and registry.model_version = latest.model_version
 ),
 
 flagged as (
