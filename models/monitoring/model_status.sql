@@ -13,7 +13,7 @@ churn as (
 ),
 
 segments as (
-    select * from {{ ref('fit_segment_model_status') }}
+    {{ registered_version('fit_segment_model_status', 'segments') }}
 ),
 
 as_of as (

@@ -8,11 +8,16 @@ unique and follow the profile.
 
 A feature whose model was not fitted (see `model_status`: CLV or churn skipped on a short history) is
 null and left out; the segments cluster, and are named, on the features that are there.
+
+The clustering (the features, their scaling, the named centroids) is the segments' version in the model
+registry (`SegmentVersion`, `customer_scoring.registry`): every run puts every buyer in the segment of the
+registered version's nearest centroid, whether or not it refitted.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -21,10 +26,12 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from threadpoolctl import threadpool_limits
 
+from customer_scoring.registry import REGISTRY_COLUMNS, RetrainDecision
 from customer_scoring.status import Unfittable, empty_frame, fitted, skipped, status_frame
 
 SEED = 0
 FAMILY, MODEL = "segments", "kmeans"
+SELECTION_METRIC = "silhouette"  # of the selected k: the registry keeps it with each version
 SELECTION_COLUMNS = {"k": "int64", "silhouette": "float64", "sample_size": "int64", "is_selected": "bool"}
 SEGMENT_COLUMNS = {"customer_id": "string", "segment_name": "string", "segment_description": "string"}
 SEGMENT_COLUMNS["distance_to_centroid"] = "float64"
@@ -57,13 +64,21 @@ def usable_features(features: pd.DataFrame, spec: SegmentFeatures) -> list[str]:
     return [column for column in spec.names if features[column].notna().all()]
 
 
-def standardize(features: pd.DataFrame, columns: list[str], spec: SegmentFeatures) -> np.ndarray:
-    """The feature matrix in standard-deviation units, log1p on the heavy-tailed features."""
+def _log_scaled(features: pd.DataFrame, columns: list[str], spec: SegmentFeatures) -> pd.DataFrame:
     values = features[columns].astype(float)
     logged = [column for column in spec.log_scaled if column in columns]
     values[logged] = np.log1p(values[logged].clip(lower=0))
-    spread = values.std(ddof=0).replace(0.0, 1.0)
-    return ((values - values.mean()) / spread).to_numpy()
+    return values
+
+
+def standardize(features: pd.DataFrame, columns: list[str], spec: SegmentFeatures) -> np.ndarray:
+    """The feature matrix in standard-deviation units, log1p on the heavy-tailed features."""
+    values = _log_scaled(features, columns, spec)
+    return ((values - values.mean()) / _spread(values)).to_numpy()
+
+
+def _spread(values: pd.DataFrame) -> pd.Series:
+    return values.std(ddof=0).replace(0.0, 1.0)
 
 
 def _kmeans(k: int, settings: KMeansSettings) -> KMeans:
@@ -102,35 +117,86 @@ def select_k(
     return selection
 
 
-def assign_segments(
+@dataclass(frozen=True)
+class SegmentVersion:
+    """A registered version of the segments: the features it clusters on, how it scales them (log1p, then the
+    fitted population's mean and spread) and its centroids, each with the archetype that names it."""
+
+    spec: SegmentFeatures
+    columns: list[str]
+    mean: list[float]
+    spread: list[float]
+    centroids: list[list[float]]
+    names: list[str]
+    descriptions: list[str]
+
+    def matrix(self, features: pd.DataFrame) -> np.ndarray:
+        """`features` in the version's standard-deviation units."""
+        values = _log_scaled(features, self.columns, self.spec)
+        index = pd.Index(self.columns)
+        return ((values - pd.Series(self.mean, index=index)) / pd.Series(self.spread, index=index)).to_numpy()
+
+    def to_artifact(self) -> str:
+        """JSON (floats round-trip)."""
+        return json.dumps({**asdict(self), "spec": asdict(self.spec)})
+
+    @classmethod
+    def from_registry(cls, version: pd.DataFrame) -> SegmentVersion | None:
+        """The version of a row of the registry (`registry.REGISTRY_COLUMNS`), or None from no row."""
+        if version.empty:
+            return None
+        saved = json.loads(version["artifact"].item())
+        return cls(**{**saved, "spec": SegmentFeatures(**saved["spec"])})
+
+
+def fit_version(
     features: pd.DataFrame, spec: SegmentFeatures, k: int, archetypes: pd.DataFrame, settings: KMeansSettings
-) -> pd.DataFrame:
-    """Cluster every customer into k segments named after the nearest archetypes.
+) -> SegmentVersion:
+    """K-means with k segments on every customer, each cluster named after its nearest archetype.
 
     `archetypes` holds `segment_name`, `segment_description` and one prototype level per feature in
-    standard-deviation units. Returns customer_id, segment_name, segment_description and the
-    customer's distance to its segment's centroid (in standard-deviation units).
+    standard-deviation units; each archetype names at most one cluster.
     """
     if k > len(archetypes):
         raise ValueError(f"{k} segments need at least {k} archetypes to name them; the seed has {len(archetypes)}")
     features = features.sort_values("customer_id", ignore_index=True)
     columns = usable_features(features, spec)
-    matrix = standardize(features, columns, spec)
+    values = _log_scaled(features, columns, spec)
+    mean, spread = values.mean(), _spread(values)
     with _one_thread():
-        kmeans = _kmeans(k, settings).fit(matrix)
+        kmeans = _kmeans(k, settings).fit(((values - mean) / spread).to_numpy())
     prototypes = archetypes[columns].to_numpy(dtype=float)
     cost = ((kmeans.cluster_centers_[:, None, :] - prototypes[None, :, :]) ** 2).sum(axis=2)
     clusters, chosen = linear_sum_assignment(cost)
     names = archetypes.iloc[chosen[np.argsort(clusters)]].reset_index(drop=True)
-    labels = kmeans.labels_
+    return SegmentVersion(
+        spec,
+        columns,
+        mean.tolist(),
+        spread.tolist(),
+        kmeans.cluster_centers_.tolist(),
+        names["segment_name"].tolist(),
+        names["segment_description"].tolist(),
+    )
+
+
+def assign_segments(features: pd.DataFrame, version: SegmentVersion | None) -> pd.DataFrame:
+    """Every customer in the segment of their nearest centroid: customer_id, segment_name,
+    segment_description and the distance to that centroid (in the version's standard-deviation units). No
+    rows without a version, or when a feature the version clusters on has no values now."""
+    if version is None or not set(version.columns) <= set(usable_features(features, version.spec)):
+        return empty_frame(SEGMENT_COLUMNS)
+    features = features.sort_values("customer_id", ignore_index=True)
+    matrix, centroids = version.matrix(features), np.array(version.centroids)
+    labels = np.column_stack([((matrix - centroid) ** 2).sum(axis=1) for centroid in centroids]).argmin(axis=1)
     return pd.DataFrame(
         {
             "customer_id": features["customer_id"],
-            "segment_name": names["segment_name"].to_numpy()[labels],
-            "segment_description": names["segment_description"].to_numpy()[labels],
-            "distance_to_centroid": np.linalg.norm(matrix - kmeans.cluster_centers_[labels], axis=1),
+            "segment_name": np.array(version.names)[labels],
+            "segment_description": np.array(version.descriptions)[labels],
+            "distance_to_centroid": np.linalg.norm(matrix - centroids[labels], axis=1),
         }
-    )
+    ).astype(SEGMENT_COLUMNS)
 
 
 def _check_segmentable(features: pd.DataFrame, spec: SegmentFeatures, k_max: int, settings: KMeansSettings) -> None:
@@ -144,18 +210,27 @@ def _check_segmentable(features: pd.DataFrame, spec: SegmentFeatures, k_max: int
         raise Unfittable("fewer than two segment features have values", "the CLV or churn model to be fitted")
 
 
-def segment(
+def registered_model(
     features: pd.DataFrame,
     spec: SegmentFeatures,
     selection: pd.DataFrame,
     archetypes: pd.DataFrame,
     settings: KMeansSettings,
+    decision: RetrainDecision,
 ) -> pd.DataFrame:
-    """Every customer's segment with the selected k (none when no k could be selected)."""
+    """The segments' version row (REGISTRY_COLUMNS): `fit_version` with the selected k and its silhouette;
+    none when no k could be selected."""
     if not selection["is_selected"].any():
-        return empty_frame(SEGMENT_COLUMNS)
-    k = int(selection.loc[selection["is_selected"], "k"].item())
-    return assign_segments(features, spec, k, archetypes, settings)
+        return empty_frame(REGISTRY_COLUMNS)
+    best = selection[selection["is_selected"]].iloc[0]
+    version = fit_version(features, spec, int(best["k"]), archetypes, settings)
+    return decision.registered(
+        MODEL,
+        features,
+        f"K-means, k = {best['k']} on {len(features)} buyers, clustered on {', '.join(version.columns)}",
+        (SELECTION_METRIC, float(best["silhouette"])),
+        version.to_artifact(),
+    )
 
 
 def model_status(

@@ -1,5 +1,8 @@
--- Exactly one k is selected for the segments, unless the buyers could not be segmented (no k at all).
-select count(*) as selected
+-- Exactly one k is selected for the segments in each version, unless the buyers could not be segmented
+-- (no k at all).
+select
+    model_version,
+    count(*) as selected
 from {{ ref('fit_segment_k_selection') }}
-where is_selected
-having count(*) != 1 and (select count(*) from {{ ref('fit_segment_k_selection') }}) > 0
+group by model_version
+having sum(case when is_selected then 1 else 0 end) != 1

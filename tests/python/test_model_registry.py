@@ -12,8 +12,9 @@ import pytest
 
 from customer_scoring.churn import ChurnVersion
 from customer_scoring.clv.pipeline import ClvVersion
+from customer_scoring.segments import SegmentVersion
 
-FAMILIES = ["churn", "clv"]
+FAMILIES = ["churn", "clv", "segments"]
 # Everything the decision feeds: the fits, the scores, the marts, monitoring.
 FROM_THE_DECISION = ["model_retrain_decisions+"]
 # Each family's fit tables, one set of rows per version (incremental): a run that keeps the version adds none.
@@ -26,11 +27,13 @@ FIT_TABLES = {
         "fit_churn_feature_importance",
     ],
     "clv": ["fit_clv_model", "fit_clv_holdout_predictions", "fit_clv_model_metrics", "fit_clv_model_status"],
+    "segments": ["fit_segment_model", "fit_segment_k_selection", "fit_segment_model_status"],
 }
 # Each family's published tables that show one version: the one the run scored with.
 PUBLISHED = {
     "churn": ["churn_model_metrics", "churn_feature_importance", "churn_holdout_predictions", "customer_churn_risk"],
     "clv": ["clv_model_metrics"],
+    "segments": [],
 }
 
 
@@ -75,6 +78,10 @@ def test_the_first_build_registers_version_one_of_each_family(warehouse):
     assert sorted(row[:4] for row in registry) == [(family, 1, True, "first_fit") for family in FAMILIES]
     artifacts = {family: pd.DataFrame({"artifact": [artifact]}) for family, *_, artifact in registry}
     assert ChurnVersion.from_registry(artifacts["churn"]).classifier.threshold > 0
+    assert (
+        len(SegmentVersion.from_registry(artifacts["segments"]).centroids)
+        == query(warehouse, "select count(distinct segment_name) from customer_segments")[0][0]
+    )
     assert ClvVersion.from_registry(artifacts["clv"]).chosen in {
         row[0]
         for row in query(warehouse, "select model_name from model_status where model_family = 'clv' and is_selected")
@@ -100,14 +107,15 @@ def test_each_trigger_refits_its_family_into_a_new_version(rerun, dataset, dbt, 
     shutil.copy(rerun[0], path)
     with duckdb.connect(str(path)) as con:  # the previous run's monitoring flagged churn's inputs
         con.execute("update model_monitoring set retrain_on_next_run = (model_name = 'churn')")
-    assert build_from_the_decision(dbt, dataset, path) == {"churn": (2, True, "drift"), "clv": (1, False, None)}
+    kept = (1, False, None)
+    assert build_from_the_decision(dbt, dataset, path) == {"churn": (2, True, "drift"), "clv": kept, "segments": kept}
 
     forced = build_from_the_decision(dbt, dataset, path, "--vars", "{retrain_models: [churn, clv]}")
-    assert forced == {"churn": (3, True, "forced"), "clv": (2, True, "forced")}
+    assert forced == {"churn": (3, True, "forced"), "clv": (2, True, "forced"), "segments": kept}
 
     fewer = f"{{churn_max_fit_rows: {dbt_vars['churn_max_fit_rows'] // 2}}}"
     changed = build_from_the_decision(dbt, dataset, path, "--vars", fewer)
-    assert changed == {"churn": (4, True, "settings_changed"), "clv": (2, False, None)}
+    assert changed == {"churn": (4, True, "settings_changed"), "clv": (2, False, None), "segments": kept}
 
     floor = dbt_vars["retrain_metric_floors"]["clv"]
     with duckdb.connect(str(path)) as con:  # as if clv's version 2 had validated below its floor
@@ -116,7 +124,7 @@ def test_each_trigger_refits_its_family_into_a_new_version(rerun, dataset, dbt, 
             "where model_family = 'clv' and is_current"
         )
     below = build_from_the_decision(dbt, dataset, path, "--vars", fewer)
-    assert below == {"churn": (4, False, None), "clv": (3, True, "below_metric_floor")}
+    assert below == {"churn": (4, False, None), "clv": (3, True, "below_metric_floor"), "segments": kept}
 
     registry = query(
         path, "select model_family, model_version, is_current, retrain_reason from model_registry order by 1, 2"
@@ -129,8 +137,9 @@ def test_each_trigger_refits_its_family_into_a_new_version(rerun, dataset, dbt, 
         ("clv", 1, False, "first_fit"),
         ("clv", 2, False, "forced"),
         ("clv", 3, True, "below_metric_floor"),
+        ("segments", 1, True, "first_fit"),
     ]
-    current = {"churn": 4, "clv": 3}
+    current = {"churn": 4, "clv": 3, "segments": 1}
     for family, tables in FIT_TABLES.items():
         for table in tables:
             versions = [version for (version,) in query(path, f"select distinct model_version from {table} order by 1")]
@@ -143,7 +152,7 @@ def test_each_trigger_refits_its_family_into_a_new_version(rerun, dataset, dbt, 
         "select model_family, count(distinct (data_fingerprint, artifact)) from model_registry "
         "where model_version <= 3 group by 1 order by 1",
     )
-    assert same == [("churn", 1), ("clv", 1)]
+    assert same == [("churn", 1), ("clv", 1), ("segments", 1)]
 
 
 def test_age_and_new_data_trigger_a_refit(rerun, dataset, dbt, dbt_vars, tmp_path):
@@ -155,8 +164,9 @@ def test_age_and_new_data_trigger_a_refit(rerun, dataset, dbt, dbt_vars, tmp_pat
             f"update model_registry set as_of_date = as_of_date - interval {days} day where model_family = 'churn'"
         )
     assert build_from_the_decision(dbt, dataset, path)["churn"] == (2, True, "age")
-    with duckdb.connect(str(path)) as con:  # as if clv's version 1 had seen less data than there is now
+    with duckdb.connect(str(path)) as con:  # as if clv's and the segments' version 1 had seen less data
         con.execute(
-            f"update model_registry set data_rows = floor(data_rows / (1 + {share})) where model_family = 'clv'"
+            f"update model_registry set data_rows = floor(data_rows / (1 + {share})) where model_family != 'churn'"
         )
-    assert build_from_the_decision(dbt, dataset, path) == {"churn": (2, False, None), "clv": (2, True, "new_data")}
+    refit = (2, True, "new_data")
+    assert build_from_the_decision(dbt, dataset, path) == {"churn": (2, False, None), "clv": refit, "segments": refit}

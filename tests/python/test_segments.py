@@ -8,14 +8,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from customer_scoring.registry import REGISTRY_COLUMNS, RetrainDecision
 from customer_scoring.segments import (
+    SEGMENT_COLUMNS,
     KMeansSettings,
     SegmentFeatures,
+    SegmentVersion,
     assign_segments,
+    fit_version,
     model_status,
-    segment,
+    registered_model,
     select_k,
 )
+
+DECISION = RetrainDecision(2, True, "age", pd.Timestamp("2025-01-31"), 2000, "settings-md5")
 
 
 @pytest.fixture
@@ -75,7 +81,8 @@ def test_each_cluster_takes_the_name_of_its_nearest_archetype(spec, kmeans):
     # Distractors near no cluster, listed first so a name cannot come from the seed's order.
     distractors = archetypes(spec, np.vstack([np.zeros(len(spec.names)), 2 * CENTRES[0]]), ["zero", "twice A"])
     seed = pd.concat([distractors, archetypes(spec, CENTRES, names)])
-    segments = assign_segments(frame, spec, 4, seed, kmeans).merge(frame[["customer_id", "centre"]], on="customer_id")
+    version = fit_version(frame, spec, 4, seed, kmeans)
+    segments = assign_segments(frame, version).merge(frame[["customer_id", "centre"]], on="customer_id")
     assert (segments["segment_name"] == segments["centre"].map(dict(enumerate(names)))).all()
     assert (segments["segment_description"] == "about " + segments["segment_name"]).all()
     assert segments["distance_to_centroid"].between(0, 1).all()
@@ -84,16 +91,42 @@ def test_each_cluster_takes_the_name_of_its_nearest_archetype(spec, kmeans):
 def test_refuses_what_it_cannot_segment_or_name(spec, kmeans):
     frame = blobs(spec, CENTRES)
     with pytest.raises(ValueError, match="need at least 5 archetypes"):
-        assign_segments(frame, spec, 5, archetypes(spec, CENTRES, list("ABCD")), kmeans)
+        fit_version(frame, spec, 5, archetypes(spec, CENTRES, list("ABCD")), kmeans)
     with pytest.raises(ValueError, match="k_min <= k_max"):
         select_k(frame, spec, 5, 4, kmeans)
+
+
+def test_the_registered_version_assigns_as_k_means_labelled_and_reads_back_bit_for_bit(spec, kmeans):
+    """On the fitted buyers, the nearest registered centroid is the cluster K-means gave each of them; the
+    version read back from its row assigns the same segments and distances, and later buyers are scaled as
+    the fitted ones were."""
+    frame = blobs(spec, CENTRES)
+    selection = select_k(frame, spec, 2, 7, kmeans)
+    model = registered_model(frame, spec, selection, archetypes(spec, CENTRES, list("ABCD")), kmeans, DECISION)
+    row = model.iloc[0]
+    assert (row["model_name"], row["model_version"], row["validation_metric_name"]) == ("kmeans", 2, "silhouette")
+    assert row["validation_metric_value"] == selection.loc[selection["is_selected"], "silhouette"].item()
+    version = SegmentVersion.from_registry(model)
+    segments = assign_segments(frame, version)
+    assert segments.dtypes.to_dict() == {c: pd.Series(dtype=t).dtype for c, t in SEGMENT_COLUMNS.items()}
+    labelled = segments.merge(frame[["customer_id", "centre"]], on="customer_id")
+    assert (labelled["segment_name"] == labelled["centre"].map(dict(enumerate("ABCD")))).all()
+    again = SegmentVersion.from_registry(model.copy())
+    pd.testing.assert_frame_equal(assign_segments(frame, again), segments)
+    # Half the buyers later: the version's scaling, not theirs, so each keeps the segment it had.
+    later = frame.head(len(frame) // 2)
+    kept = assign_segments(later, version).merge(segments, on="customer_id", suffixes=("", "_before"))
+    assert (kept["segment_name"] == kept["segment_name_before"]).all()
+    np.testing.assert_array_equal(kept["distance_to_centroid"], kept["distance_to_centroid_before"])
 
 
 def test_too_few_buyers_select_no_k_and_say_why(spec, kmeans):
     buyers = kmeans.min_buyers_per_segment * 8 - 1
     few = blobs(spec, CENTRES).head(buyers)
     selection = select_k(few, spec, 2, 8, kmeans)
-    assert selection.empty and segment(few, spec, selection, archetypes(spec, CENTRES, list("ABCD")), kmeans).empty
+    model = registered_model(few, spec, selection, archetypes(spec, CENTRES, list("ABCD")), kmeans, DECISION)
+    assert selection.empty and model.empty and list(model.columns) == list(REGISTRY_COLUMNS)
+    assert assign_segments(few, SegmentVersion.from_registry(model)).empty
     (status,) = model_status(few, spec, selection, 8, kmeans).to_dict("records")
     assert status["status"] == "skipped"
     assert status["reason"] == f"{buyers} buyers are too few to choose among up to 8 segments"

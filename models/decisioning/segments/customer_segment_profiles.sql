@@ -5,8 +5,12 @@ segments as (
     select * from {{ ref('customer_segments') }}
 ),
 
+selections as (
+    {{ registered_version('fit_segment_k_selection', 'segments') }}
+),
+
 selection as (
-    select * from {{ ref('fit_segment_k_selection') }}
+    select * from selections
     where is_selected
 ),
 

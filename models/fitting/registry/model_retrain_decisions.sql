@@ -20,6 +20,12 @@
     'ml_training_rows': var('clv_ml_training_rows'),
     'models': var('clv_models'),
 } %}
+{%- set segment_settings = {
+    'features': var('segment_features'),
+    'log_features': var('segment_log_features'),
+    'k_range': var('segment_k_range'),
+    'kmeans': var('segment_kmeans'),
+} %}
 with
 
 as_of as (
@@ -33,6 +39,10 @@ churn_cutoffs as (
 clv_summaries as (
     select * from {{ ref('int_clv_summary_by_snapshot') }}
     where snapshot_name = 'full'
+),
+
+buyers as (
+    select * from {{ ref('int_orders_summarized_by_customer') }}
 ),
 
 families as (
@@ -49,6 +59,13 @@ families as (
         '{{ local_md5(tojson(clv_settings, sort_keys=true)) }}' as settings_fingerprint,
         {{ var('retrain_metric_floors')['clv'] }} as metric_floor
     from clv_summaries
+    union all
+    select
+        'segments' as model_family,
+        count(*) as data_rows,
+        '{{ local_md5(tojson(segment_settings, sort_keys=true)) }}' as settings_fingerprint,
+        {{ var('retrain_metric_floors')['segments'] }} as metric_floor
+    from buyers
 ),
 
 registry as (

@@ -10,6 +10,10 @@ clv as (
     select * from {{ ref('fit_clv_model') }}
 ),
 
+segments as (
+    select * from {{ ref('fit_segment_model') }}
+),
+
 decisions as (
     select * from {{ ref('model_retrain_decisions') }}
 ),
@@ -24,6 +28,11 @@ versions as (
         'clv' as model_family,
         clv.*
     from clv
+    union all
+    select
+        'segments' as model_family,
+        segments.*
+    from segments
 ),
 
 registered as (
