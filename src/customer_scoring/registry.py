@@ -17,10 +17,10 @@ import pandas as pd
 from customer_scoring.status import empty_frame
 
 VERSION_COLUMN = "model_version"
-# A family's version row (its fit_<family>_model table, published by model_registry): the model, its version,
-# the as-of date of the run that fitted it, its training in words, the rows it read and a fingerprint of
-# them, the size of the family's data then (the new-data trigger compares against it), a fingerprint of its
-# settings, its validation metric (the floor's), why it was fitted, and the fit itself as JSON.
+# A family's version row (its fit_<family>_model table, published by model_registry with the version's
+# validation metric): the model, its version, the as-of date of the run that fitted it, its training in
+# words, the rows it read and a fingerprint of them, the size of the family's data then (the new-data
+# trigger compares against it), a fingerprint of its settings, why it was fitted, and the fit itself as JSON.
 REGISTRY_COLUMNS = {
     "model_name": "string",
     VERSION_COLUMN: "int64",
@@ -30,8 +30,6 @@ REGISTRY_COLUMNS = {
     "data_fingerprint": "string",
     "data_rows": "int64",
     "settings_fingerprint": "string",
-    "validation_metric_name": "string",
-    "validation_metric_value": "float64",
     "retrain_reason": "string",
     "artifact": "string",
 }
@@ -80,7 +78,6 @@ class RetrainDecision:
         model_name: str,
         fitted_rows: pd.DataFrame,
         training: str,
-        metric: tuple[str, float | None],
         artifact: str,
     ) -> pd.DataFrame:
         """This run's version row (REGISTRY_COLUMNS) of a model fitted on `fitted_rows`."""
@@ -93,8 +90,6 @@ class RetrainDecision:
             "data_fingerprint": data_fingerprint(fitted_rows),
             "data_rows": self.data_rows,
             "settings_fingerprint": self.settings_fingerprint,
-            "validation_metric_name": metric[0],
-            "validation_metric_value": metric[1],
             "retrain_reason": self.retrain_reason,
             "artifact": artifact,
         }

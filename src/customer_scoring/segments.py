@@ -31,7 +31,6 @@ from customer_scoring.status import Unfittable, empty_frame, fitted, skipped, st
 
 SEED = 0
 FAMILY, MODEL = "segments", "kmeans"
-SELECTION_METRIC = "silhouette"  # of the selected k: the registry keeps it with each version
 SELECTION_COLUMNS = {"k": "int64", "silhouette": "float64", "sample_size": "int64", "is_selected": "bool"}
 SEGMENT_COLUMNS = {"customer_id": "string", "segment_name": "string", "segment_description": "string"}
 SEGMENT_COLUMNS["distance_to_centroid"] = "float64"
@@ -218,8 +217,8 @@ def registered_model(
     settings: KMeansSettings,
     decision: RetrainDecision,
 ) -> pd.DataFrame:
-    """The segments' version row (REGISTRY_COLUMNS): `fit_version` with the selected k and its silhouette;
-    none when no k could be selected."""
+    """The segments' version row (REGISTRY_COLUMNS): `fit_version` with the selected k; none when no k could be
+    selected."""
     if not selection["is_selected"].any():
         return empty_frame(REGISTRY_COLUMNS)
     best = selection[selection["is_selected"]].iloc[0]
@@ -228,7 +227,6 @@ def registered_model(
         MODEL,
         features,
         f"K-means, k = {best['k']} on {len(features)} buyers, clustered on {', '.join(version.columns)}",
-        (SELECTION_METRIC, float(best["silhouette"])),
         version.to_artifact(),
     )
 

@@ -16,7 +16,6 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import f1_score
 
 from customer_scoring.churn import (
-    METRIC_COLUMNS,
     PRIMARY,
     SCHEME_COLUMNS,
     SURVIVAL,
@@ -41,7 +40,7 @@ from customer_scoring.churn.estimators import THRESHOLD_QUANTILES, estimators
 from customer_scoring.churn.scoring import IMPORTANCE_COLUMNS, RISK_COLUMNS
 from customer_scoring.churn.validation import HOLDOUT_COLUMNS
 from customer_scoring.registry import REGISTRY_COLUMNS, RetrainDecision, data_fingerprint
-from customer_scoring.status import Unfittable, empty_frame
+from customer_scoring.status import Unfittable
 
 # The synthetic history below is laid out for this horizon (the scheme dates the tests expect follow from it);
 # every other setting is the project's var.
@@ -56,10 +55,9 @@ def day(text: str) -> pd.Timestamp:
 DECISION = RetrainDecision(3, True, "drift", pd.Timestamp("2025-01-31"), 1234, "settings-md5")
 
 
-def registered(features: pd.DataFrame, fit_settings: dict, metrics: pd.DataFrame | None = None) -> pd.DataFrame:
+def registered(features: pd.DataFrame, fit_settings: dict) -> pd.DataFrame:
     """The primary model fitted on `features` as the registry's version row."""
-    metrics = empty_frame(METRIC_COLUMNS) if metrics is None else metrics
-    return registered_primary(features, metrics, DECISION, HORIZON_DAYS, **fit_settings)
+    return registered_primary(features, DECISION, HORIZON_DAYS, **fit_settings)
 
 
 def typed(columns: dict[str, str]) -> dict:
@@ -177,13 +175,11 @@ def test_one_class_is_unfittable(features):
 
 
 def test_the_registered_version_is_one_typed_row_without_pickle(features, fit_settings):
-    metrics = pd.DataFrame({"model_name": [PRIMARY, PRIMARY], "metric_name": ["roc_auc", "pr_auc"]})
-    frame = registered(features, fit_settings, metrics.assign(metric_value=[0.81, 0.4], test_cutoff_date=pd.NaT))
+    frame = registered(features, fit_settings)
     assert len(frame) == 1 and frame.dtypes.to_dict() == typed(REGISTRY_COLUMNS)
     row = frame.iloc[0]
     assert (row["model_name"], row["model_version"], row["retrain_reason"]) == (PRIMARY, 3, "drift")
     assert (row["data_rows"], row["settings_fingerprint"]) == (1234, "settings-md5")
-    assert (row["validation_metric_name"], row["validation_metric_value"]) == ("roc_auc", 0.81)
     assert row["training"] == "train on cutoffs 2024-01-31 to 2024-06-30, calibrate at 2024-09-30"
     assert row["as_of_date"] == DECISION.as_of_date and row["training_rows"] == len(features)
     assert row["data_fingerprint"] == data_fingerprint(features)

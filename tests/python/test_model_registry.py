@@ -77,6 +77,15 @@ def test_the_first_build_registers_version_one_of_each_family(warehouse):
     )
     assert sorted(row[:4] for row in registry) == [(family, 1, True, "first_fit") for family in FAMILIES]
     artifacts = {family: pd.DataFrame({"artifact": [artifact]}) for family, *_, artifact in registry}
+    # Each version carries its family's validation metric, as its validation tables hold it.
+    validated = query(
+        warehouse,
+        "select r.model_family, r.validation_metric_name, r.validation_metric_value = m.metric_value "
+        "from model_registry as r left join churn_model_metrics as m "
+        "on r.model_name = m.model_name and r.validation_metric_name = m.metric_name order by 1",
+    )
+    assert validated[0] == ("churn", "roc_auc", True)
+    assert [row[:2] for row in validated[1:]] == [("clv", "spend_r2"), ("segments", "silhouette")]
     assert ChurnVersion.from_registry(artifacts["churn"]).classifier.threshold > 0
     assert (
         len(SegmentVersion.from_registry(artifacts["segments"]).centroids)
@@ -117,7 +126,7 @@ def test_each_trigger_refits_its_family_into_a_new_version(rerun, dataset, dbt, 
     changed = build_from_the_decision(dbt, dataset, path, "--vars", fewer)
     assert changed == {"churn": (4, True, "settings_changed"), "clv": (2, False, None), "segments": kept}
 
-    floor = dbt_vars["retrain_metric_floors"]["clv"]
+    floor = dbt_vars["retrain_metric_floors"]["clv"]["floor"]
     with duckdb.connect(str(path)) as con:  # as if clv's version 2 had validated below its floor
         con.execute(
             f"update model_registry set validation_metric_value = {floor} - 0.01 "

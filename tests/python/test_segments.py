@@ -104,8 +104,7 @@ def test_the_registered_version_assigns_as_k_means_labelled_and_reads_back_bit_f
     selection = select_k(frame, spec, 2, 7, kmeans)
     model = registered_model(frame, spec, selection, archetypes(spec, CENTRES, list("ABCD")), kmeans, DECISION)
     row = model.iloc[0]
-    assert (row["model_name"], row["model_version"], row["validation_metric_name"]) == ("kmeans", 2, "silhouette")
-    assert row["validation_metric_value"] == selection.loc[selection["is_selected"], "silhouette"].item()
+    assert (row["model_name"], row["model_version"], row["retrain_reason"]) == ("kmeans", 2, "age")
     version = SegmentVersion.from_registry(model)
     segments = assign_segments(frame, version)
     assert segments.dtypes.to_dict() == {c: pd.Series(dtype=t).dtype for c, t in SEGMENT_COLUMNS.items()}

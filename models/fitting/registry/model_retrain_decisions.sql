@@ -50,21 +50,21 @@ families as (
         'churn' as model_family,
         coalesce(sum(labelled_rows), 0) as data_rows,
         '{{ local_md5(tojson(churn_settings, sort_keys=true)) }}' as settings_fingerprint,
-        {{ var('retrain_metric_floors')['churn'] }} as metric_floor
+        {{ var('retrain_metric_floors')['churn']['floor'] }} as metric_floor
     from churn_cutoffs
     union all
     select
         'clv' as model_family,
         coalesce(sum(frequency + 1), 0) as data_rows,
         '{{ local_md5(tojson(clv_settings, sort_keys=true)) }}' as settings_fingerprint,
-        {{ var('retrain_metric_floors')['clv'] }} as metric_floor
+        {{ var('retrain_metric_floors')['clv']['floor'] }} as metric_floor
     from clv_summaries
     union all
     select
         'segments' as model_family,
         count(*) as data_rows,
         '{{ local_md5(tojson(segment_settings, sort_keys=true)) }}' as settings_fingerprint,
-        {{ var('retrain_metric_floors')['segments'] }} as metric_floor
+        {{ var('retrain_metric_floors')['segments']['floor'] }} as metric_floor
     from buyers
 ),
 

@@ -1,6 +1,6 @@
-"""The churn family's versions in the model registry: the primary model, fitted once per version for the
-scores and the importance, with its holdout ROC-AUC. One row per version; none for a version the history
-could not validate."""
+"""The churn family's versions in the model registry: the primary model and the survival model, fitted once
+per version for the scores and the importance. One row per version; none for a version the history could
+not validate."""
 
 from customer_scoring.churn import FAMILY, FeatureSet, primary_fit_rows, registered_primary
 from customer_scoring.frames import filtered_frame, frame, sorted_frame
@@ -17,7 +17,6 @@ def model(dbt, session):
     rows = primary_fit_rows(cutoffs, horizon_days, max_rows)
     return registered_primary(
         filtered_frame(dbt.ref("churn_fit_rows"), rows, ["cutoff_date", "customer_id"]),
-        filtered_frame(dbt.ref("fit_churn_model_metrics"), decision.rows, ["model_name", "metric_name"]),
         decision,
         horizon_days=horizon_days,
         feature_set=FeatureSet(dbt.config.get("numeric_features"), dbt.config.get("categorical_features")),

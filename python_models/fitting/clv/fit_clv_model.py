@@ -1,5 +1,5 @@
-"""The CLV family's versions in the model registry: the selected model refitted on the full history, with
-its holdout spend R². One row per version; none for a version no model could be validated for."""
+"""The CLV family's versions in the model registry: the selected model refitted on the full history. One row
+per version; none for a version no model could be validated for."""
 
 from customer_scoring.clv.pipeline import FAMILY, MLSettings, registered_model
 from customer_scoring.frames import filtered_frame, frame, sorted_frame
@@ -15,7 +15,6 @@ def model(dbt, session):
         sorted_frame(dbt.ref("int_clv_summary_by_snapshot"), ["snapshot_name", "customer_id"]),
         filtered_frame(dbt.ref("fit_clv_model_status"), decision.rows, ["model_name"]),
         filtered_frame(dbt.ref("fit_clv_holdout_predictions"), decision.rows, ["model_name", "customer_id"]),
-        filtered_frame(dbt.ref("fit_clv_model_metrics"), decision.rows, ["model_name", "metric_name"]),
         decision,
         MLSettings(dbt.config.get("xgboost_params"), int(dbt.config.get("ml_training_rows"))),
     )

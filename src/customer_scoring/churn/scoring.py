@@ -35,8 +35,6 @@ RISK_COLUMNS |= {"median_days_to_churn": "float64"} | {f"survival_{days}d": "flo
 RISK_COLUMNS["model_name"] = "string"
 IMPORTANCE_COLUMNS = {"feature_name": "string", "total_gain": "float64", "mean_abs_shap": "float64"}
 IMPORTANCE_COLUMNS |= {"importance_share": "float64", "importance_rank": "int64"}
-# The primary model's holdout metric that the registry keeps with each version (and the floor checks).
-VALIDATION_METRIC = "roc_auc"
 
 
 def fit_primary(
@@ -81,7 +79,6 @@ class ChurnVersion:
 
 def registered_primary(
     features: pd.DataFrame,
-    metrics: pd.DataFrame,
     decision: RetrainDecision,
     horizon_days: int,
     feature_set: FeatureSet,
@@ -89,24 +86,16 @@ def registered_primary(
     model_params: dict,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """The churn family's version row (REGISTRY_COLUMNS): `fit_primary`, with its holdout ROC-AUC from `metrics`
-    (`validation.model_metrics`), and the survival model fitted on at most `max_rows` rows before the scored
-    cutoffs; no row when the history cannot validate the classifier."""
+    """The churn family's version row (REGISTRY_COLUMNS): `fit_primary`, and the survival model fitted on at
+    most `max_rows` rows before the scored cutoffs; no row when the history cannot validate the classifier."""
     try:
         fitted = fit_primary(features, horizon_days, feature_set, max_rows, model_params, seed)
     except Unfittable:
         return empty_frame(REGISTRY_COLUMNS)
     survival = SurvivalModel(feature_set.numeric, model_params[SURVIVAL], max_rows)
     survival.fit(features[~features["cutoff_date"].isin(_scored_cutoffs(features))])
-    primary = metrics[(metrics["model_name"] == PRIMARY) & (metrics["metric_name"] == VALIDATION_METRIC)]
-    auc = primary["metric_value"]
-    return decision.registered(
-        PRIMARY,
-        features,
-        fitted.scheme.describe(),
-        (VALIDATION_METRIC, auc.item() if len(auc) else None),
-        ChurnVersion(fitted, survival).to_artifact(),
-    )
+    artifact = ChurnVersion(fitted, survival).to_artifact()
+    return decision.registered(PRIMARY, features, fitted.scheme.describe(), artifact)
 
 
 def _risk_tier(probability: np.ndarray, tiers: dict[str, float]) -> np.ndarray:

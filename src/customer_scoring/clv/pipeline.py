@@ -360,24 +360,17 @@ def registered_model(
     snapshots: pd.DataFrame,
     status: pd.DataFrame,
     predictions: pd.DataFrame,
-    metrics: pd.DataFrame,
     decision: RetrainDecision,
     ml_settings: MLSettings,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """The CLV family's version row (REGISTRY_COLUMNS): `fit_version`, with the selected model's holdout spend
-    R² from `metrics`; no row when no model was selected."""
+    """The CLV family's version row (REGISTRY_COLUMNS): `fit_version`; no row when no model was selected."""
     version = fit_version(snapshots, status, predictions, ml_settings, seed)
     if version is None:
         return empty_frame(REGISTRY_COLUMNS)
-    chosen = metrics[(metrics["model_name"] == version.chosen) & (metrics["metric_name"] == SELECTION_METRIC)]
-    return decision.registered(
-        version.chosen,
-        _snapshot(snapshots, "full"),
-        f"{version.chosen} on the full history, validated by {SELECTION_METRIC} on the holdout",
-        (SELECTION_METRIC, chosen["metric_value"].item()),
-        version.to_artifact(),
-    )
+    full = _snapshot(snapshots, "full")
+    training = f"{version.chosen} on the full history to {full['snapshot_date'].iloc[0]:%Y-%m-%d}"
+    return decision.registered(version.chosen, full, training, version.to_artifact())
 
 
 def score(snapshots: pd.DataFrame, version: ClvVersion | None, annual_discount_rate: float) -> pd.DataFrame:
