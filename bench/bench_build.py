@@ -15,9 +15,9 @@ not part of the build), runs `python -m customer_scoring.publish` from scratch a
   warehouse, in the same run, written to a table of that warehouse as dbt writes it, alone; dbt's time as a
   ratio of it, beside the share of the model's run during which dbt's other thread was running something.
 
-With --daily, the first build leaves out the raw rows of the last day (orders, web events and the CRM
-rows that signed up that day), then the full raw files are written back and the build runs again, as a
-daily run with one new day of data does.
+With --daily, the first build leaves out the raw rows of the history's last day (orders, web events and the
+CRM rows that signed up that day, and the bad rows dated later), then the full raw files are written back and
+the build runs again, as a daily run with one new day of data does.
 """
 
 from __future__ import annotations
@@ -50,11 +50,11 @@ def generate(customers: int, seed: int, raw: Path) -> None:
 
 
 def write_raw(full: Path, raw: Path, before_last_day: bool) -> None:
-    """Copy the raw files, leaving out the rows dated on the last order day when `before_last_day`."""
+    """Copy the raw files, leaving out the rows dated on or after the history's last day when `before_last_day`:
+    the generator's cutoff date (its bad rows include timestamps years ahead, so the raw maximum is not it)."""
     raw.mkdir(parents=True, exist_ok=True)
+    last_day = json.loads((full.with_name(full.name + "-truth") / "manifest.json").read_text())["cutoff_date"]
     with duckdb.connect() as con:
-        last = con.execute(f"select max(try_cast(substr(order_ts, 1, 10) as date)) from '{full}/orders.parquet'")
-        last_day = last.fetchone()[0]
         for name, column in SOURCES.items():
             keep = f"coalesce(try_cast(substr({column}, 1, 10) as date) < '{last_day}', true)"
             query = f"select * from '{full}/{name}.parquet'" + (f" where {keep}" if before_last_day else "")
