@@ -164,7 +164,7 @@ def test_each_trigger_refits_its_family_into_a_new_version(rerun, dataset, dbt, 
     assert same == [("churn", 1), ("clv", 1), ("segments", 1)]
 
 
-def test_age_and_new_data_trigger_a_refit(rerun, dataset, dbt, dbt_vars, tmp_path):
+def test_age_new_data_a_full_refresh_and_replaced_data_trigger_a_refit(rerun, dataset, dbt, dbt_vars, tmp_path):
     path = tmp_path / "warehouse.duckdb"
     shutil.copy(rerun[0], path)
     days, share = dbt_vars["retrain_max_age_days"], dbt_vars["retrain_new_data_share"]
@@ -179,3 +179,11 @@ def test_age_and_new_data_trigger_a_refit(rerun, dataset, dbt, dbt_vars, tmp_pat
         )
     refit = (2, True, "new_data")
     assert build_from_the_decision(dbt, dataset, path) == {"churn": (2, False, None), "clv": refit, "segments": refit}
+    # A full refresh refits every family; the fit tables keep the versions before it.
+    assert build_from_the_decision(dbt, dataset, path, "--full-refresh") == dict.fromkeys(
+        FAMILIES, (3, True, "full_refresh")
+    )
+    assert query(path, "select count(distinct model_version) from fit_churn_model_metrics") == [(3,)]
+    with duckdb.connect(str(path)) as con:  # as if churn's version 3 had seen more data than there is now
+        con.execute("update model_registry set data_rows = data_rows + 1 where model_family = 'churn'")
+    assert build_from_the_decision(dbt, dataset, path)["churn"] == (4, True, "data_replaced")

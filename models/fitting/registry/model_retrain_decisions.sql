@@ -1,6 +1,8 @@
 -- Per model family: does this run refit its model, or score with the version the registry holds, and why.
--- The first trigger that fires, in this order, refits: no version yet (first_fit), the family is named in
--- retrain_models (forced), its settings changed since the version was fitted (settings_changed), the
+-- The first trigger that fires, in this order, refits: no version yet (first_fit), a --full-refresh run
+-- (full_refresh), the family is named in retrain_models (forced), the data is not a later state of the
+-- version's (its as-of date is earlier or it has fewer rows: data_replaced, as after an import with
+-- --replace), its settings changed since the version was fitted (settings_changed), the
 -- previous run's model_monitoring flagged drift in its inputs (drift), the version's validation metric is
 -- below its floor (below_metric_floor), the version is retrain_max_age_days old (age), or the family's data
 -- grew by retrain_new_data_share since the version saw it (new_data). No trigger: the version is kept.
@@ -127,6 +129,7 @@ checked as (
         as_of.as_of_date,
         registered.registered_version,
         registered.registered_as_of_date,
+        registered.registered_data_rows,
         registered.registered_settings_fingerprint,
         registered.registered_metric_value,
         coalesce(flagged.is_drift_flagged, false) as is_drift_flagged,
@@ -144,7 +147,9 @@ decided as (
         *,
         case
             when registered_version is null then 'first_fit'
+            when {{ 'true' if flags.FULL_REFRESH else 'false' }} then 'full_refresh'
             when model_family in ('{{ var("retrain_models") | join("', '") }}') then 'forced'
+            when as_of_date < registered_as_of_date or data_rows < registered_data_rows then 'data_replaced'
             when settings_fingerprint != registered_settings_fingerprint then 'settings_changed'
             when is_drift_flagged then 'drift'
             when registered_metric_value < metric_floor then 'below_metric_floor'
