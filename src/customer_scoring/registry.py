@@ -1,10 +1,10 @@
 """The model registry: every fit of a model family is a numbered version, kept with what it measured.
 
 `model_retrain_decisions` (SQL) decides, per family and run, whether this run refits (a trigger fired: the
-first fit, a forced retrain, changed settings, drift, a metric below its floor, age, new data) or scores with
-the registered version. A family's fit tables are incremental, one set of rows per version: a run that
-refits writes the new version's rows; a run that does not writes none (`RetrainDecision.keeps`), and every
-reader takes the rows of the run's version (`RetrainDecision.rows`).
+first fit, a full refresh, a forced retrain, replaced data, changed settings, drift, a metric below its floor,
+age, new data) or scores with the registered version. A family's fit tables are incremental, one set of rows
+per version: a run that refits writes the new version's rows; a run that does not writes none
+(`RetrainDecision.keeps`), and every reader takes the rows of the run's version (`RetrainDecision.rows`).
 """
 
 from __future__ import annotations
