@@ -1,7 +1,7 @@
 -- What every fitted model could do with the data at hand: fitted (and how it was validated) or skipped,
 -- why, and what data it would need. A skipped model publishes no scores; everything else still builds.
 -- A registered family's status is its registered version's (the validation that version had).
-{%- set status_columns = 'model_family, model_name, status, is_selected, validation, reason, requirement' %}
+{%- set status_columns = model.columns.keys() | reject('equalto', 'as_of_date') | join(', ') %}
 with
 
 clv as (

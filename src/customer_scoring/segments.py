@@ -137,7 +137,7 @@ class SegmentVersion:
 
     def to_artifact(self) -> str:
         """JSON (floats round-trip)."""
-        return json.dumps({**asdict(self), "spec": asdict(self.spec)})
+        return json.dumps(asdict(self))
 
     @classmethod
     def from_registry(cls, version: pd.DataFrame) -> SegmentVersion | None:
