@@ -1,7 +1,8 @@
 {#
   Where the sources' raw files become tables. dbt-duckdb reads each file in place through the source's
   `external_location` meta; on Spark (run on-run-start) each source with that meta becomes an external table of
-  the metastore over the same file, so models read `schema.identifier` as they would a data lake's table.
+  the metastore over the same file, so models read `schema.identifier` as they would a data lake's table: a
+  parquet file as it is, a JSON-lines log (read_json) with the columns and types of its `json_columns` meta.
 #}
 {% macro register_raw_sources() %}
     {{ return(adapter.dispatch('register_raw_sources', 'customer_scoring')()) }}
@@ -13,14 +14,23 @@
 {% macro spark__register_raw_sources() %}
     {%- if execute %}
         {%- for source in graph.sources.values() if source.meta.external_location %}
-            {%- set location = source.meta.external_location.format(identifier=source.identifier) %}
-            {%- set path = modules.re.fullmatch("read_parquet\('(.+)'\)", location) %}
+            {%- set location = source.meta.external_location.format(identifier=source.identifier, json_columns='') %}
+            {%- set path = modules.re.match("read_(parquet|json)\('([^']+)'", location) %}
             {%- if path is none %}
-                {{ exceptions.raise_compiler_error("Spark reads a source's external_location only as read_parquet('<file>'), not " ~ location) }}
+                {{ exceptions.raise_compiler_error("Spark reads a source's external_location only as read_parquet('<file>') or read_json('<file>', ...), not " ~ location) }}
             {%- endif %}
+            {%- set table = source.schema ~ "." ~ source.identifier %}
             {%- do run_query("create schema if not exists " ~ source.schema) %}
-            {%- do run_query("drop table if exists " ~ source.schema ~ "." ~ source.identifier) %}
-            {%- do run_query("create table " ~ source.schema ~ "." ~ source.identifier ~ " using parquet location '" ~ path.group(1) ~ "'") %}
+            {%- do run_query("drop table if exists " ~ table) %}
+            {%- if path.group(1) == 'parquet' %}
+                {%- do run_query("create table " ~ table ~ " using parquet location '" ~ path.group(2) ~ "'") %}
+            {%- else %}
+                {%- set columns = [] %}
+                {%- for name, type in fromyaml(source.meta.json_columns).items() %}
+                    {%- do columns.append(name ~ " " ~ {'VARCHAR': 'string', 'BIGINT': 'bigint'}[type]) %}
+                {%- endfor %}
+                {%- do run_query("create table " ~ table ~ " (" ~ columns | join(", ") ~ ") using json location '" ~ path.group(2) ~ "'") %}
+            {%- endif %}
         {%- endfor %}
     {%- endif %}
 {% endmacro %}

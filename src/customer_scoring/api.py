@@ -1,8 +1,12 @@
-"""The scoring API: read-only HTTP access to the published warehouse.
+"""The scoring API: read access to the published warehouse, and orders and web events sent one at a time.
 
-    CUSTOMER_SCORING_API_KEYS=secret1,secret2 uvicorn --factory customer_scoring.api:create_app_from_env
+    CUSTOMER_SCORING_API_KEYS=secret1,secret2 CUSTOMER_SCORING_INGEST_KEYS=secret3 \
+        uvicorn --factory customer_scoring.api:create_app_from_env
 
-Every route but /health needs an `X-API-Key` header holding one of the keys (else 401). Each request
+Every route but /health needs an `X-API-Key` header (else 401): the GET routes one of the read keys,
+`POST /orders` and `POST /events` one of the ingest keys, which land items in the live logs under
+CUSTOMER_SCORING_RAW_DIR (see `customer_scoring.ingest`); a read key cannot write, nor an ingest key read.
+Each request
 reads through a cursor on the current publication: when a new one is swapped in (see
 `customer_scoring.publish`), the next request opens it, while requests already running finish on the
 old file. While the file cannot be opened (a reader holding it read-write locks it), requests get 503.
@@ -22,7 +26,9 @@ import duckdb
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Security
 from fastapi.security import APIKeyHeader
 from fastapi_offline import FastAPIOffline
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
+
+from customer_scoring.ingest import ID_COLUMNS, Intake
 
 RiskTier = Literal["low", "medium", "high", "critical", "lapsed"]
 
@@ -92,16 +98,68 @@ class Health(BaseModel):
     published_at: datetime
 
 
-API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="One of CUSTOMER_SCORING_API_KEYS.")
+class RawItem(BaseModel):
+    # A numeric id is taken as its text; any field the source contract does not name refuses the request.
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+
+class RawOrder(RawItem):
+    """An order in the shop source's contract (`models/staging/shop/_shop__sources.yml`)."""
+
+    order_id: str | None = None
+    customer_id: str | None = None
+    order_ts: str | None = Field(None, examples=["2025-12-31 14:05:00"])
+    amount: float | str | None = None
+    currency: str | None = None
+    status: str | None = Field(None, examples=["completed"])
+
+
+class RawEvent(RawItem):
+    """A web event in the web source's contract (`models/staging/web/_web__sources.yml`)."""
+
+    event_id: str | None = None
+    customer_id: str | None = None
+    event_ts: str | None = Field(None, examples=["2025-12-31 14:05:00"])
+    event_type: str | None = Field(None, examples=["page_view"])
+    event_target: str | None = None
+    duration_seconds: int | None = None
+
+
+class Rejection(BaseModel):
+    index: int
+    id: str | None
+    reason: str
+
+
+class IngestResult(BaseModel):
+    stored: int
+    already_stored: int
+    rejected: list[Rejection]
+
+
+# Items per POST: a bound on one request's memory and on the time its lock on the log is held.
+MAX_ITEMS = 10_000
+
+API_KEY = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    description="One of CUSTOMER_SCORING_API_KEYS (GET routes) or CUSTOMER_SCORING_INGEST_KEYS (POST routes).",
+)
+
+
+def _key_in(key: str | None, valid_keys: list[bytes]) -> None:
+    # compare_digest refuses non-ASCII str, so bytes are compared: Starlette decoded the header as latin-1,
+    # which gives back the bytes the client sent, and the keys are held as UTF-8.
+    if key is None or not any(secrets.compare_digest(key.encode("latin-1"), valid) for valid in valid_keys):
+        raise HTTPException(401, "missing or invalid API key", headers={"WWW-Authenticate": "X-API-Key"})
 
 
 def authorized(request: Request, key: Annotated[str | None, Security(API_KEY)]) -> None:
-    # compare_digest refuses non-ASCII str, so bytes are compared: Starlette decoded the header as latin-1,
-    # which gives back the bytes the client sent, and the keys are held as UTF-8.
-    if key is None or not any(
-        secrets.compare_digest(key.encode("latin-1"), valid) for valid in request.app.state.api_keys
-    ):
-        raise HTTPException(401, "missing or invalid API key", headers={"WWW-Authenticate": "X-API-Key"})
+    _key_in(key, request.app.state.api_keys)
+
+
+def ingest_authorized(request: Request, key: Annotated[str | None, Security(API_KEY)]) -> None:
+    _key_in(key, request.app.state.ingest_keys)
 
 
 class Warehouse:
@@ -147,11 +205,17 @@ class Warehouse:
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def create_app(warehouse_path: Path, api_keys: list[str]) -> FastAPI:
+def create_app(
+    warehouse_path: Path, api_keys: list[str], ingest_keys: list[str] = (), raw_dir: Path = Path("data/raw")
+) -> FastAPI:
     api_keys = [key for key in api_keys if key]
+    ingest_keys = [key for key in ingest_keys if key]
     if not api_keys:
         raise ValueError("the API needs at least one non-empty API key (CUSTOMER_SCORING_API_KEYS)")
+    if set(api_keys) & set(ingest_keys):
+        raise ValueError("an ingest key (CUSTOMER_SCORING_INGEST_KEYS) must not also be a read key")
     warehouse = Warehouse(warehouse_path)
+    intake = Intake(raw_dir) if ingest_keys else None
     # /docs with Swagger UI's files from the fastapi-offline package instead of a CDN; no ReDoc.
     app = FastAPIOffline(
         redoc_url=None,
@@ -162,6 +226,7 @@ def create_app(warehouse_path: Path, api_keys: list[str]) -> FastAPI:
         swagger_ui_parameters={"validatorUrl": None},
     )
     app.state.api_keys = [key.encode() for key in api_keys]
+    app.state.ingest_keys = [key.encode() for key in ingest_keys]
     secured = [Depends(authorized)]
 
     @app.get("/health", response_model=Health, summary="The publication being served (no key needed)")
@@ -226,10 +291,47 @@ def create_app(warehouse_path: Path, api_keys: list[str]) -> FastAPI:
             ),
         }
 
+    def ingest(source: str, items: list[RawItem]) -> dict:
+        outcomes = intake.accept(source, [item.model_dump() for item in items])
+        id_column = ID_COLUMNS[source]
+        return {
+            "stored": sum(outcome.status == "stored" for outcome in outcomes),
+            "already_stored": sum(outcome.status == "already_stored" for outcome in outcomes),
+            "rejected": [
+                {"index": index, "id": items[index].model_dump()[id_column], "reason": outcome.reason}
+                for index, outcome in enumerate(outcomes)
+                if outcome.status == "rejected"
+            ],
+        }
+
+    ingest_secured = [Depends(ingest_authorized)]
+    items_body = Field(max_length=MAX_ITEMS)
+
+    @app.post("/orders", response_model=IngestResult, dependencies=ingest_secured)
+    def orders(items: Annotated[list[RawOrder], items_body]) -> dict:
+        """Orders, checked as staging checks them: each one that passes is on disk before the response (an
+        order id is stored once, so a retry is safe); each one that fails comes back with its reason. The next
+        batch build reads the stored orders."""
+        return ingest("orders", items)
+
+    @app.post("/events", response_model=IngestResult, dependencies=ingest_secured)
+    def events(items: Annotated[list[RawEvent], items_body]) -> dict:
+        """Web events, as `POST /orders` takes orders (an event id is stored once)."""
+        return ingest("web_events", items)
+
     return app
 
 
+def _keys(variable: str) -> list[str]:
+    return [key.strip() for key in os.environ.get(variable, "").split(",")]
+
+
 def create_app_from_env() -> FastAPI:
-    """The app as `make api` starts it: CUSTOMER_SCORING_PUBLISHED and CUSTOMER_SCORING_API_KEYS."""
-    path = Path(os.environ.get("CUSTOMER_SCORING_PUBLISHED", "data/warehouse.duckdb"))
-    return create_app(path, [key.strip() for key in os.environ.get("CUSTOMER_SCORING_API_KEYS", "").split(",")])
+    """The app as `make api` starts it: CUSTOMER_SCORING_PUBLISHED, CUSTOMER_SCORING_API_KEYS, and for the POST
+    routes CUSTOMER_SCORING_INGEST_KEYS and CUSTOMER_SCORING_RAW_DIR."""
+    return create_app(
+        Path(os.environ.get("CUSTOMER_SCORING_PUBLISHED", "data/warehouse.duckdb")),
+        _keys("CUSTOMER_SCORING_API_KEYS"),
+        _keys("CUSTOMER_SCORING_INGEST_KEYS"),
+        Path(os.environ.get("CUSTOMER_SCORING_RAW_DIR", "data/raw")),
+    )

@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from customer_scoring.ingest import start_logs
 from customer_scoring.progress import Progress
 
 CHUNK_SIZE = 50_000  # customers per chunk: bounds memory, and fixes the data for a given seed
@@ -415,7 +416,8 @@ def _shuffled(table: pa.Table, rng) -> pa.Table:
 
 
 def generate(cfg: GeneratorConfig, out_dir: Path, truth_dir: Path) -> dict:
-    """Write the three raw parquet files to out_dir and the truth to truth_dir; return the manifest."""
+    """Write the three raw parquet files (and empty live logs) to out_dir and the truth to truth_dir; return the
+    manifest."""
     out_dir.mkdir(parents=True, exist_ok=True)
     truth_dir.mkdir(parents=True, exist_ok=True)
     writers = {name: pq.ParquetWriter(out_dir / f"{name}.parquet", schema) for name, schema in RAW_SCHEMAS.items()}
@@ -453,6 +455,7 @@ def generate(cfg: GeneratorConfig, out_dir: Path, truth_dir: Path) -> dict:
         "field_issues": {"crm_customers": {"malformed_email": bad_rows[("crm_customers", "malformed_email")]}},
     }
     (truth_dir / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    start_logs(out_dir, empty=True)
     return manifest
 
 

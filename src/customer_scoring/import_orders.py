@@ -6,8 +6,9 @@
 Writes `orders.parquet` to --out. A shop without a CRM or web export still gets every orders-based
 mart: one CRM row per customer is derived from the orders (signup date = first order date) and an
 empty `web_events.parquet` is written. --keep-crm / --keep-web keep your own `crm_customers.parquet`
-/ `web_events.parquet` in --out instead. Raw files the import would write that are already in --out
-are refused unless --replace is given. Rows are copied as they are: a value that does not parse
+/ `web_events.parquet` in --out instead. The live logs of the files written (`live/*.jsonl`, what the
+API accepted) start empty. Raw files (and non-empty live logs) the import would write that are already
+in --out are refused unless --replace is given. Rows are copied as they are: a value that does not parse
 stays as text, so staging quarantines it with its reason instead of the import dropping it.
 
 Amounts are written as text: the plain number (`1020.50`) when the value parses, else the value as
@@ -26,6 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from customer_scoring.generate import RAW_SCHEMAS, CliParser
+from customer_scoring.ingest import LIVE_SCHEMAS, log_path, start_logs
 from customer_scoring.progress import Progress
 
 # The import keeps amounts as text, so a value that does not parse reaches staging as written.
@@ -82,8 +84,13 @@ def _raw_files_to_write(out_dir: Path, replace: bool, keep: dict[str, bool]) -> 
         if keep[name] and not (out_dir / f"{name}.parquet").exists():
             raise FileNotFoundError(f"{flag}: there is no {out_dir / name}.parquet to keep")
     names = [name for name in RAW_SCHEMAS if not keep.get(name)]
-    # A file left from another dataset (a generated CRM) would silently reject every imported order.
-    existing = [f"{name}.parquet" for name in names if (out_dir / f"{name}.parquet").exists()]
+    # A file left from another dataset (a generated CRM) would silently reject every imported order; a raw
+    # file's live log (rows sent to the API) starts empty with it.
+    existing = [f"{name}.parquet" for name in names if (out_dir / f"{name}.parquet").exists()] + [
+        f"live/{name}.jsonl"
+        for name in names
+        if name in LIVE_SCHEMAS and log_path(out_dir, name).exists() and log_path(out_dir, name).stat().st_size
+    ]
     if existing and not replace:
         raise FileExistsError(
             f"{out_dir} already holds {', '.join(existing)}: pass --replace to replace the raw files,"
@@ -217,6 +224,8 @@ def import_orders(
     if "web_events" in to_write:
         pq.write_table(RAW_SCHEMAS["web_events"].empty_table(), out_dir / "web_events.parquet")
         written["web_events"] = 0
+    start_logs(out_dir, [name for name in to_write if name in LIVE_SCHEMAS], empty=True)
+    start_logs(out_dir)
     return written
 
 

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import duckdb
 
+from customer_scoring.ingest import start_logs
+
 DEFAULT_BUILD = "data/build.duckdb"
 DEFAULT_PUBLISHED = "data/warehouse.duckdb"
 
@@ -77,6 +79,8 @@ def build_and_publish(build: Path, published: Path, dbt_args: list[str], target_
     """Run `dbt build` into `build`; publish only when it succeeds. Returns dbt's exit code."""
     published.parent.mkdir(parents=True, exist_ok=True)
     build.parent.mkdir(parents=True, exist_ok=True)
+    # Raw data brought by hand has no live logs yet; the live source reads them (empty is fine).
+    start_logs(Path(os.environ.get("CUSTOMER_SCORING_RAW_DIR", "data/raw")))
     dbt = Path(sys.executable).with_name("dbt")
     env = {**os.environ, "CUSTOMER_SCORING_WAREHOUSE": str(build), "DO_NOT_TRACK": "1"}
     command = [str(dbt), "build", "--target-path", str(target_path), *dbt_args]

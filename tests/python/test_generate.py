@@ -162,8 +162,11 @@ def test_bad_rows_are_what_the_manifest_says(dataset):
 
 
 def test_truth_stays_out_of_the_raw_directory(dataset):
-    assert sorted(p.name for p in dataset["raw"].iterdir()) == [
+    assert sorted(str(p.relative_to(dataset["raw"])) for p in dataset["raw"].rglob("*")) == [
         "crm_customers.parquet",
+        "live",
+        "live/orders.jsonl",
+        "live/web_events.jsonl",
         "orders.parquet",
         "web_events.parquet",
     ]

@@ -181,7 +181,7 @@ def _import_into(csv_file, out, *flags):
 
 
 def _rows(out):
-    return {path.stem: pq.read_metadata(path).num_rows for path in out.iterdir()}
+    return {path.stem: pq.read_metadata(path).num_rows for path in out.glob("*.parquet")}
 
 
 @pytest.mark.parametrize("name", list(RAW_SCHEMAS))
@@ -194,13 +194,27 @@ def test_refuses_raw_files_already_in_out(name, csv_file, generated, capsys):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"{generated} already holds {name}.parquet: pass --replace" in err
-    assert [path.name for path in generated.iterdir()] == [f"{name}.parquet"]
+    assert [path.name for path in generated.glob("*.parquet")] == [f"{name}.parquet"]
     assert (generated / f"{name}.parquet").read_bytes() == before
 
 
 def test_replace_writes_every_raw_file_anew(csv_file, generated):
     _import_into(csv_file, generated, "--replace")
     assert _rows(generated) == {"orders": 7, "crm_customers": 3, "web_events": 0}
+    assert [path.stat().st_size for path in sorted((generated / "live").iterdir())] == [0, 0]
+
+
+def test_a_live_log_with_rows_is_a_raw_file_to_replace(csv_file, generated, capsys):
+    # Orders the API stored belong to the dataset they were sent for.
+    log = generated / "live" / "orders.jsonl"
+    log.write_text('{"order_id": "live-1"}\n')
+    for name in RAW_SCHEMAS:
+        (generated / f"{name}.parquet").unlink()
+    with pytest.raises(SystemExit):
+        _import_into(csv_file, generated)
+    assert "already holds live/orders.jsonl: pass --replace" in capsys.readouterr().err
+    _import_into(csv_file, generated, "--replace")
+    assert log.stat().st_size == 0
 
 
 @pytest.mark.parametrize("beside_old_files", [False, True], ids=["alone", "beside-old-files"])

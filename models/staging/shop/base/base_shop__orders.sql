@@ -1,11 +1,30 @@
--- Every raw order row, typed, with the first check of its own it fails (null when it passes); the checks
--- that need the CRM or other rows are int_orders_validated's. Incremental (new_raw_rows): a run types and
--- checks only the raw rows not loaded before, so the clock is read when a row loads, and stamps them loaded_at.
+-- Every raw order row (the raw file's and the live log's), typed, with the first check of its own it fails
+-- (null when it passes); the checks that need the CRM or other rows are int_orders_validated's. Incremental
+-- (new_raw_rows): a run types and checks only the raw rows not loaded before, so the clock is read when a row
+-- loads, and stamps them loaded_at. customer_scoring.ingest applies the same checks to live items.
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
 with
 
 source as (
-    select * from {{ source('shop', 'orders') }}
+    select
+        order_id,
+        customer_id,
+        order_ts,
+        cast(amount as {{ dbt.type_string() }}) as amount,
+        currency,
+        status
+    from {{ source('shop', 'orders') }}
+    union all
+    -- A line being appended (or cut short by a crash) reads as nulls: every stored item has an id.
+    select
+        order_id,
+        customer_id,
+        order_ts,
+        amount,
+        currency,
+        status
+    from {{ source('live', 'orders') }}
+    where order_id is not null
 ),
 
 keyed as (
@@ -27,12 +46,13 @@ typed as (
         nullif(trim(customer_id), '') as customer_id,
         order_ts as raw_order_ts,
         {{ dbt.safe_cast('order_ts', api.Column.translate_type('timestamp')) }} as ordered_at,
-        cast(amount as {{ dbt.type_string() }}) as raw_amount,
-        -- A plain decimal number only (the import writes amounts as text; a generated file as numbers):
-        -- NaN, infinity, exponents and anything too large for the column are invalid_amount, not a crash.
+        amount as raw_amount,
+        -- A plain decimal number only (amounts are text from here: a generated file's numbers cast, the import's
+        -- and the live log's as written): NaN, infinity, exponents and anything too large for the column are
+        -- invalid_amount, not a crash.
         case
-            when {{ is_full_match('trim(cast(amount as ' ~ dbt.type_string() ~ '))', '-?[0-9]+(\.[0-9]+)?') }}
-                then {{ dbt.safe_cast('trim(cast(amount as ' ~ dbt.type_string() ~ '))', 'decimal(18, 2)') }}
+            when {{ is_full_match('trim(amount)', '-?[0-9]+(\.[0-9]+)?') }}
+                then {{ dbt.safe_cast('trim(amount)', 'decimal(18, 2)') }}
         end as amount,
         upper(trim(currency)) as currency,
         lower(trim(status)) as status

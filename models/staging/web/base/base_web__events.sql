@@ -1,12 +1,30 @@
--- Every raw web event, typed, with the first check of its own it fails (null when it passes); the checks
--- that need the CRM or other rows are int_web_events_validated's. Incremental (new_raw_rows): a run types
--- and checks only the raw rows not loaded before, so the clock is read when a row loads, and stamps them
--- loaded_at.
+-- Every raw web event (the raw file's and the live log's), typed, with the first check of its own it fails
+-- (null when it passes); the checks that need the CRM or other rows are int_web_events_validated's.
+-- Incremental (new_raw_rows): a run types and checks only the raw rows not loaded before, so the clock is read
+-- when a row loads, and stamps them loaded_at. customer_scoring.ingest applies the same checks to live items.
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
 with
 
 source as (
-    select * from {{ source('web', 'events') }}
+    select
+        event_id,
+        customer_id,
+        event_ts,
+        event_type,
+        event_target,
+        duration_seconds
+    from {{ source('web', 'events') }}
+    union all
+    -- A line being appended (or cut short by a crash) reads as nulls: every stored item has an id.
+    select
+        event_id,
+        customer_id,
+        event_ts,
+        event_type,
+        event_target,
+        duration_seconds
+    from {{ source('live', 'web_events') }}
+    where event_id is not null
 ),
 
 keyed as (
