@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import duckdb
-from fastapi import Depends, FastAPI, HTTPException, Query, Request, Security
+from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, Security
 from fastapi.security import APIKeyHeader
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ConfigDict, Field
@@ -305,17 +305,16 @@ def create_app(
         }
 
     ingest_secured = [Depends(ingest_authorized)]
-    items_body = Field(max_length=MAX_ITEMS)
 
     @app.post("/orders", response_model=IngestResult, dependencies=ingest_secured)
-    def orders(items: Annotated[list[RawOrder], items_body]) -> dict:
+    def orders(items: Annotated[list[RawOrder], Body(max_length=MAX_ITEMS)]) -> dict:
         """Orders, checked as staging checks them: each one that passes is on disk before the response (an
         order id is stored once, so a retry is safe); each one that fails comes back with its reason. The next
         batch build reads the stored orders."""
         return ingest("orders", items)
 
     @app.post("/events", response_model=IngestResult, dependencies=ingest_secured)
-    def events(items: Annotated[list[RawEvent], items_body]) -> dict:
+    def events(items: Annotated[list[RawEvent], Body(max_length=MAX_ITEMS)]) -> dict:
         """Web events, as `POST /orders` takes orders (an event id is stored once)."""
         return ingest("web_events", items)
 

@@ -62,12 +62,21 @@ OPEN_AS_NOBODY = textwrap.dedent(
 
 
 @contextmanager
-def serve(published: Path, api_keys: str = f"other,{KEY}") -> Iterator[tuple[httpx.Client, subprocess.Popen]]:
-    """The API in a uvicorn process of its own on a free loopback port, and a client holding KEY."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "CUSTOMER_SCORING_PUBLISHED": str(published), "CUSTOMER_SCORING_API_KEYS": api_keys}
+def serve(
+    published: Path, api_keys: str = f"other,{KEY}", env: dict | None = None, port: int | None = None
+) -> Iterator[tuple[httpx.Client, subprocess.Popen]]:
+    """The API in a uvicorn process of its own on a loopback port (a free one unless given), with `env` added
+    to its environment, and a client holding KEY."""
+    if port is None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "CUSTOMER_SCORING_PUBLISHED": str(published),
+        "CUSTOMER_SCORING_API_KEYS": api_keys,
+        **(env or {}),
+    }
     uvicorn = Path(sys.executable).with_name("uvicorn")
     command = [str(uvicorn), "--factory", "customer_scoring.api:create_app_from_env", "--port", str(port)]
     server = subprocess.Popen([*command, "--host", "127.0.0.1", "--log-level", "warning"], env=env)
@@ -162,7 +171,7 @@ def test_unknown_customer_is_404_and_bad_parameters_are_422(api):
 
 def test_openapi_documents_every_route_and_the_key(api):
     spec = api.get("/openapi.json").json()
-    assert set(spec["paths"]) == {"/health", "/customers", "/customers/{customer_id}", "/metrics"}
+    assert set(spec["paths"]) == {"/health", "/customers", "/customers/{customer_id}", "/metrics", "/orders", "/events"}
     assert spec["components"]["securitySchemes"]["APIKeyHeader"]["name"] == "X-API-Key"
 
 
