@@ -14,7 +14,7 @@ export CUSTOMER_SCORING_WAREHOUSE ?= data/build.duckdb
 export CUSTOMER_SCORING_PUBLISHED ?= data/warehouse.duckdb
 export CUSTOMER_SCORING_TRUTH_DIR ?= data/truth
 
-.PHONY: build test install lock data browser lint unit report api clean spark-install spark-start spark-stop
+.PHONY: build test install lock data browser redis lint unit report api consume clean spark-install spark-start spark-stop
 
 # The engine `make build` runs on: duckdb (the embedded default) or spark (the local standalone cluster).
 ENGINE ?= duckdb
@@ -31,7 +31,7 @@ build: install data
 endif
 
 # The Spark install comes first: the DuckDB <-> Spark parity test builds on a local cluster.
-test: install spark-install browser lint unit
+test: install spark-install browser redis lint unit
 
 install: $(VENV)/.installed
 
@@ -64,13 +64,23 @@ browser:
 	command -v chromium >/dev/null || (apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium)
 
+# Debian's Redis server, for the Redis Streams consumer's tests, which start their own on loopback.
+redis:
+	command -v redis-server >/dev/null || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server)
+
 # The static HTML report of the published warehouse: reports/customer_scores.html.
 report: install
 	$(BIN)/python -m customer_scoring.report
 
-# The scoring API on http://127.0.0.1:8000 (docs at /docs); needs CUSTOMER_SCORING_API_KEYS=key1[,key2].
+# The scoring API on http://127.0.0.1:8000 (docs at /docs); needs CUSTOMER_SCORING_API_KEYS=key1[,key2], and
+# CUSTOMER_SCORING_INGEST_KEYS for POST /orders and /events.
 api: install
 	$(BIN)/uvicorn --factory customer_scoring.api:create_app_from_env --host 127.0.0.1 --port 8000
+
+# Orders and events from Redis Streams into the live logs (CUSTOMER_SCORING_REDIS_URL, default the local server).
+consume: install
+	$(BIN)/python -m customer_scoring.consume
 
 lint: install
 	$(BIN)/ruff check .

@@ -26,9 +26,10 @@ import duckdb
 from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, Security
 from fastapi.security import APIKeyHeader
 from fastapi_offline import FastAPIOffline
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from customer_scoring.ingest import ID_COLUMNS, Intake
+from customer_scoring.items import RawEvent, RawItem, RawOrder
 
 RiskTier = Literal["low", "medium", "high", "critical", "lapsed"]
 
@@ -96,33 +97,6 @@ class Health(BaseModel):
     status: str
     invocation_id: str
     published_at: datetime
-
-
-class RawItem(BaseModel):
-    # A numeric id is taken as its text; any field the source contract does not name refuses the request.
-    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
-
-
-class RawOrder(RawItem):
-    """An order in the shop source's contract (`models/staging/shop/_shop__sources.yml`)."""
-
-    order_id: str | None = None
-    customer_id: str | None = None
-    order_ts: str | None = Field(None, examples=["2025-12-31 14:05:00"])
-    amount: float | str | None = None
-    currency: str | None = None
-    status: str | None = Field(None, examples=["completed"])
-
-
-class RawEvent(RawItem):
-    """A web event in the web source's contract (`models/staging/web/_web__sources.yml`)."""
-
-    event_id: str | None = None
-    customer_id: str | None = None
-    event_ts: str | None = Field(None, examples=["2025-12-31 14:05:00"])
-    event_type: str | None = Field(None, examples=["page_view"])
-    event_target: str | None = None
-    duration_seconds: int | None = None
 
 
 class Rejection(BaseModel):

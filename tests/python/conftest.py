@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
+import redis
 import yaml
 
 from customer_scoring.generate import GeneratorConfig, generate
@@ -18,8 +22,9 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 E2E_CUSTOMERS = 5000
 
 
-# A test using any of these runs dbt, or reads what a dbt build wrote (pytest lists fixtures transitively).
-E2E_FIXTURES = {"dbt", "warehouse", "published", "con"}
+# A test using any of these runs dbt, reads what a dbt build wrote, or needs the Redis server (pytest lists
+# fixtures transitively).
+E2E_FIXTURES = {"dbt", "warehouse", "published", "con", "redis_url"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -96,3 +101,30 @@ def dbt_vars() -> dict:
 def con(warehouse):
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         yield connection
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory) -> Iterator[str]:
+    """A Redis server of its own on a free loopback port, in memory only (`make test` installs Debian's)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    directory = tmp_path_factory.mktemp("redis")
+    server = subprocess.Popen(
+        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
+        cwd=directory,
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    try:
+        for _ in range(100):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
