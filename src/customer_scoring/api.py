@@ -18,11 +18,13 @@ from __future__ import annotations
 import os
 import secrets
 import threading
+from contextlib import asynccontextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
 import duckdb
+import yaml
 from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, Security
 from fastapi.security import APIKeyHeader
 from fastapi_offline import FastAPIOffline
@@ -30,6 +32,7 @@ from pydantic import BaseModel
 
 from customer_scoring.ingest import ID_COLUMNS, Intake
 from customer_scoring.items import RawEvent, RawItem, RawOrder
+from customer_scoring.live import LiveScorer
 
 RiskTier = Literal["low", "medium", "high", "critical", "lapsed"]
 
@@ -56,11 +59,33 @@ class CustomerScores(BaseModel):
 SCORE_COLUMNS = list(CustomerScores.model_fields)
 
 
+class LiveScores(BaseModel):
+    """Scores recomputed since the publication from the customer's live orders, with the registered models."""
+
+    as_of_date: date
+    scored_at: datetime
+    model_versions: dict[str, int]
+    recency_days: int
+    frequency: int
+    monetary: float
+    avg_order_value: float
+    tenure_days: int
+    p_alive: float | None
+    expected_purchases_30d: float | None
+    expected_purchases_90d: float | None
+    expected_purchases_365d: float | None
+    expected_order_value: float | None
+    clv_3m: float | None
+    clv_6m: float | None
+    clv_12m: float | None
+
+
 class CustomerDetail(CustomerScores):
     churn_drivers: list[str]
     median_days_to_churn: float | None
     survival_90d: float | None
     segment_description: str | None
+    live: LiveScores | None
 
 
 class CustomerPage(BaseModel):
@@ -180,8 +205,14 @@ class Warehouse:
 
 
 def create_app(
-    warehouse_path: Path, api_keys: list[str], ingest_keys: list[str] = (), raw_dir: Path = Path("data/raw")
+    warehouse_path: Path,
+    api_keys: list[str],
+    ingest_keys: list[str],
+    raw_dir: Path,
+    annual_discount_rate: float,
 ) -> FastAPI:
+    """The app over the publication at `warehouse_path`; live scores follow the live logs under `raw_dir`, with
+    CLV discounted at `annual_discount_rate` as the batch does (the clv_annual_discount_rate var)."""
     api_keys = [key for key in api_keys if key]
     ingest_keys = [key for key in ingest_keys if key]
     if not api_keys:
@@ -190,8 +221,20 @@ def create_app(
         raise ValueError("an ingest key (CUSTOMER_SCORING_INGEST_KEYS) must not also be a read key")
     warehouse = Warehouse(warehouse_path)
     intake = Intake(raw_dir) if ingest_keys else None
+    live = LiveScorer(raw_dir, warehouse.cursor, lambda: warehouse.path.stat().st_ino, annual_discount_rate)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        stop = threading.Event()
+        scorer = threading.Thread(target=live.run, args=(stop,), name="live-scoring", daemon=True)
+        scorer.start()
+        yield
+        stop.set()
+        scorer.join()
+
     # /docs with Swagger UI's files from the fastapi-offline package instead of a CDN; no ReDoc.
     app = FastAPIOffline(
+        lifespan=lifespan,
         redoc_url=None,
         title="customer-scoring API",
         summary="Customer scores from the published warehouse: CLV, churn risk, segments, next best actions.",
@@ -210,7 +253,8 @@ def create_app(
 
     @app.get("/customers/{customer_id}", response_model=CustomerDetail, dependencies=secured)
     def customer(customer_id: str) -> dict:
-        """Every score of one customer, with the top three churn drivers."""
+        """Every score of one customer, with the top three churn drivers, and under `live` the scores its orders
+        since the publication moved (null without such orders)."""
         rows = warehouse.records(
             f"""select {", ".join(f"s.{column}" for column in SCORE_COLUMNS)},
                 r.driver_1, r.driver_2, r.driver_3,
@@ -224,7 +268,7 @@ def create_app(
         if not rows:
             raise HTTPException(404, f"no customer {customer_id!r}")
         drivers = [rows[0].pop(f"driver_{rank}") for rank in (1, 2, 3)]
-        return {**rows[0], "churn_drivers": [driver for driver in drivers if driver]}
+        return {**rows[0], "churn_drivers": [driver for driver in drivers if driver], "live": live.scores(customer_id)}
 
     @app.get("/customers", response_model=CustomerPage, dependencies=secured)
     def customers(
@@ -300,11 +344,14 @@ def _keys(variable: str) -> list[str]:
 
 
 def create_app_from_env() -> FastAPI:
-    """The app as `make api` starts it: CUSTOMER_SCORING_PUBLISHED, CUSTOMER_SCORING_API_KEYS, and for the POST
-    routes CUSTOMER_SCORING_INGEST_KEYS and CUSTOMER_SCORING_RAW_DIR."""
+    """The app as `make api` starts it, in the project directory (its dbt_project.yml holds the CLV discount
+    rate): CUSTOMER_SCORING_PUBLISHED, CUSTOMER_SCORING_API_KEYS, CUSTOMER_SCORING_RAW_DIR, and for the POST
+    routes CUSTOMER_SCORING_INGEST_KEYS."""
+    project_vars = yaml.safe_load(Path("dbt_project.yml").read_text())["vars"]
     return create_app(
         Path(os.environ.get("CUSTOMER_SCORING_PUBLISHED", "data/warehouse.duckdb")),
         _keys("CUSTOMER_SCORING_API_KEYS"),
         _keys("CUSTOMER_SCORING_INGEST_KEYS"),
         Path(os.environ.get("CUSTOMER_SCORING_RAW_DIR", "data/raw")),
+        float(project_vars["clv_annual_discount_rate"]),
     )

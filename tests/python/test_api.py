@@ -23,6 +23,7 @@ import duckdb
 import httpx
 import numpy as np
 import pytest
+from conftest import PROJECT_DIR
 
 from customer_scoring.api import Warehouse
 from customer_scoring.publish import publish, published_tables
@@ -79,7 +80,8 @@ def serve(
     }
     uvicorn = Path(sys.executable).with_name("uvicorn")
     command = [str(uvicorn), "--factory", "customer_scoring.api:create_app_from_env", "--port", str(port)]
-    server = subprocess.Popen([*command, "--host", "127.0.0.1", "--log-level", "warning"], env=env)
+    # From the project directory, as `make api` runs it (the app reads dbt_project.yml).
+    server = subprocess.Popen([*command, "--host", "127.0.0.1", "--log-level", "warning"], env=env, cwd=PROJECT_DIR)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):

@@ -53,7 +53,7 @@ def logged(raw_dir: Path, source: str, id_column: str) -> list[str]:
     return [json.loads(line)[id_column] for line in log_path(raw_dir, source).read_text().splitlines()]
 
 
-def test_a_read_key_cannot_write_nor_an_ingest_key_read(published, raw_dir):
+def test_a_read_key_cannot_write_nor_an_ingest_key_read(published, raw_dir, dbt_vars):
     with serve(published, env=ingest_env(raw_dir)) as (client, _):
         (customer,) = customers(published, 1)
         body = [order("o-1", customer)]
@@ -65,7 +65,7 @@ def test_a_read_key_cannot_write_nor_an_ingest_key_read(published, raw_dir):
     with serve(published, env={"CUSTOMER_SCORING_RAW_DIR": str(raw_dir)}) as (client, _):
         assert client.post("/orders", json=body, headers={"X-API-Key": ""}).status_code == 401
     with pytest.raises(ValueError, match="must not also be a read key"):
-        create_app(published, [KEY], [KEY], raw_dir)
+        create_app(published, [KEY], [KEY], raw_dir, dbt_vars["clv_annual_discount_rate"])
 
 
 def test_posted_items_are_stored_once_and_rejections_say_why(published, raw_dir):

@@ -1,0 +1,116 @@
+"""Live scores equal the batch's: a day of orders and events posted to the API moves the touched customers'
+live scores, and the next batch build, on the same data with the same registered models, publishes the same
+values for them."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from datetime import date, timedelta
+
+import duckdb
+import pytest
+from test_api import serve
+from test_api_ingest import INGEST_KEY, ingest_env
+
+from customer_scoring.live import CLV_COLUMNS, RFM_COLUMNS
+
+# Customers the day's orders go to: buyers, and customers who had never bought before.
+BUYERS, FIRST_BUYERS = 40, 5
+
+
+def published_rows(path, sql: str, parameters=None) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql, parameters or []).fetchall()
+
+
+@pytest.fixture(scope="module")
+def live_day(published, dataset, tmp_path_factory):
+    """A day after the as-of date posted live: per touched customer, the live scores the API served."""
+    (as_of,) = published_rows(published, "select max(as_of_date) from customer_scores")[0]
+    day = as_of + timedelta(days=1)
+    buyers = [
+        row[0]
+        for row in published_rows(
+            published, "select customer_id from dim_customers where is_buyer order by customer_id limit ?", [BUYERS]
+        )
+    ]
+    first_buyers = [
+        row[0]
+        for row in published_rows(
+            published,
+            "select customer_id from dim_customers where not is_buyer and signup_date < ? order by customer_id limit ?",
+            [as_of, FIRST_BUYERS],
+        )
+    ]
+    raw = tmp_path_factory.mktemp("live") / "raw"
+    raw.mkdir()
+    for path in dataset["raw"].glob("*.parquet"):
+        (raw / path.name).symlink_to(path)
+    orders = [
+        {"order_id": f"live-{k}", "customer_id": customer, "order_ts": f"{day} {8 + k % 12:02d}:15:00"}
+        | {"amount": round(5 + 3.37 * k, 2), "currency": "USD", "status": "completed"}
+        for k, customer in enumerate(buyers + first_buyers + buyers[:10])
+    ]
+    # Orders that move nothing: cancelled, from a customer the CRM does not know.
+    orders += [
+        {"order_id": "live-cancelled", "customer_id": buyers[0], "order_ts": f"{day} 23:00:00", "amount": 9.0}
+        | {"currency": "USD", "status": "cancelled"},
+        {"order_id": "live-stranger", "customer_id": "nobody", "order_ts": f"{day} 23:00:00", "amount": 9.0}
+        | {"currency": "USD", "status": "completed"},
+    ]
+    events = [
+        {"event_id": f"live-e{k}", "customer_id": customer, "event_ts": f"{day} 09:{k:02d}:00"}
+        | {"event_type": "page_view", "event_target": "/pricing", "duration_seconds": 20 + k}
+        for k, customer in enumerate([*buyers[:20], None])
+    ]
+    touched = buyers + first_buyers
+    with serve(published, env=ingest_env(raw)) as (client, _):
+        writer = {"X-API-Key": INGEST_KEY}
+        assert client.post("/orders", json=orders, headers=writer).json()["stored"] == len(orders)
+        assert client.post("/events", json=events, headers=writer).json()["stored"] == len(events)
+        deadline = time.monotonic() + 30
+        live = {}
+        while len(live) < len(touched) and time.monotonic() < deadline:
+            for customer in set(touched) - set(live):
+                body = client.get(f"/customers/{customer}").json()
+                if body["live"] is not None and body["live"]["as_of_date"] == str(day):
+                    live[customer] = body["live"]
+            time.sleep(0.05)
+        assert client.get("/customers/nobody").status_code == 404
+    return {"day": day, "raw": raw, "live": live, "touched": touched, "orders": orders}
+
+
+def test_every_touched_customer_gets_live_scores_as_of_the_new_day(live_day, published):
+    assert sorted(live_day["live"]) == sorted(live_day["touched"])
+    ((clv_version,),) = published_rows(
+        published, "select model_version from model_registry where is_current and model_family = 'clv'"
+    )
+    first = live_day["live"][live_day["touched"][0]]
+    assert first["model_versions"]["clv"] == clv_version and first["recency_days"] == 0
+    for customer in live_day["touched"][-FIRST_BUYERS:]:
+        assert live_day["live"][customer]["frequency"] == 1
+
+
+def test_the_next_batch_publishes_the_live_scores(live_day, warehouse, dbt, tmp_path):
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copy(warehouse, path)
+    dbt(["build"], live_day["raw"], path)
+    with duckdb.connect(str(path), read_only=True) as con:
+        # The same registered models: no trigger fired for a day's data.
+        assert con.execute("select bool_or(is_refit) from model_retrain_decisions").fetchone() == (False,)
+        rows = con.execute(
+            f"""select rfm.customer_id, rfm.as_of_date, {", ".join(f"rfm.{c}" for c in RFM_COLUMNS)},
+                {", ".join(f"clv.{c}" for c in CLV_COLUMNS)}
+            from customer_rfm as rfm inner join customer_clv as clv on rfm.customer_id = clv.customer_id
+            where rfm.customer_id in (select unnest(?))""",
+            [live_day["touched"]],
+        ).df()
+    assert len(rows) == len(live_day["touched"])
+    for batch in rows.to_dict("records"):
+        live = live_day["live"][batch["customer_id"]]
+        assert batch["as_of_date"].date() == live_day["day"] == date.fromisoformat(live["as_of_date"])
+        for column in RFM_COLUMNS:
+            assert float(batch[column]) == live[column], (batch["customer_id"], column)
+        for column in CLV_COLUMNS:
+            assert live[column] == pytest.approx(batch[column], rel=1e-9, abs=0), (batch["customer_id"], column)
