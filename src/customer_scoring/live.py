@@ -234,25 +234,20 @@ class LiveScorer:
             summary = cursor.execute(SUMMARY_SQL, {"as_of": self._as_of}).df()
         as_of = summary["snapshot_date"].iloc[0].date()
         summary = summary.dropna(subset=["customer_id"]).reset_index(drop=True)
-        clv = score(summary, self._clv, self.annual_discount_rate).set_index("customer_id")
+        clv = score(summary, self._clv, self.annual_discount_rate)[["customer_id", *CLV_COLUMNS]]
+        scores = summary.rename(columns={"rfm_recency_days": "recency_days", "rfm_frequency": "frequency"})
+        scores = scores[["customer_id", *RFM_COLUMNS]].merge(clv, on="customer_id", how="left")
+        scores = scores.astype(object).where(scores.notna(), None)
         scored_at = datetime.now(UTC)
-        for row in summary.to_dict("records"):
-            values = clv.loc[row["customer_id"]] if row["customer_id"] in clv.index else {}
-            self._scores[row["customer_id"]] = {
-                "recency_days": row["rfm_recency_days"],
-                "frequency": row["rfm_frequency"],
-                **{column: row[column] for column in ("monetary", "avg_order_value", "tenure_days")},
-                **{column: values.get(column) for column in CLV_COLUMNS},
-                "as_of_date": as_of,
-                "scored_at": scored_at,
-                "model_versions": self._versions,
-            }
+        for row in scores.to_dict("records"):
+            row |= {"as_of_date": as_of, "scored_at": scored_at, "model_versions": self._versions}
+            self._scores[row.pop("customer_id")] = row
         return as_of
 
     def scores(self, customer_id: str) -> dict | None:
         return self._scores.get(customer_id)
 
-    def run(self, stop: threading.Event, interval: float = 0.02) -> None:
+    def run(self, stop: threading.Event, interval: float = 0.1) -> None:
         """Refresh until `stop` is set (the API runs this in a thread of its own)."""
         while not stop.is_set():
             try:
