@@ -186,6 +186,13 @@ class Warehouse:
         cursor.execute("use published")
         return cursor
 
+    def file_id(self) -> int | None:
+        """The inode of the publication behind the path now (None without one): a new publication, a new id."""
+        try:
+            return self.path.stat().st_ino
+        except FileNotFoundError:
+            return None
+
     def _open(self) -> duckdb.DuckDBPyConnection:
         # duckdb.connect(path) hands back the cached database of the replaced file while any connection to it
         # lives; an in-memory database is never shared, and ATTACH opens the file the path names now.
@@ -197,7 +204,7 @@ class Warehouse:
             raise HTTPException(503, f"cannot open the publication: {str(error).splitlines()[0]}") from None
         return connection
 
-    def records(self, sql: str, parameters: list | None = None) -> list[dict]:
+    def records(self, sql: str, parameters: list | dict | None = None) -> list[dict]:
         with self.cursor() as cursor:
             cursor.execute(sql, parameters or [])
             names = [column[0] for column in cursor.description]
@@ -221,7 +228,7 @@ def create_app(
         raise ValueError("an ingest key (CUSTOMER_SCORING_INGEST_KEYS) must not also be a read key")
     warehouse = Warehouse(warehouse_path)
     intake = Intake(raw_dir) if ingest_keys else None
-    live = LiveScorer(raw_dir, warehouse.cursor, lambda: warehouse.path.stat().st_ino, annual_discount_rate)
+    live = LiveScorer(raw_dir, warehouse.cursor, warehouse.file_id, annual_discount_rate)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -259,11 +266,11 @@ def create_app(
             f"""select {", ".join(f"s.{column}" for column in SCORE_COLUMNS)},
                 r.driver_1, r.driver_2, r.driver_3,
                 r.median_days_to_churn, r.survival_90d, g.segment_description
-            from customer_scores as s
-            left join customer_churn_risk as r on s.customer_id = r.customer_id
-            left join customer_segments as g on s.customer_id = g.customer_id
-            where s.customer_id = ?""",
-            [customer_id],
+            -- Each table filtered on the id, so that each lookup goes through its index.
+            from (select * from customer_scores where customer_id = $id) as s
+            left join (select * from customer_churn_risk where customer_id = $id) as r on true
+            left join (select * from customer_segments where customer_id = $id) as g on true""",
+            {"id": customer_id},
         )
         if not rows:
             raise HTTPException(404, f"no customer {customer_id!r}")

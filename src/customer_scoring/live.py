@@ -193,6 +193,12 @@ class LiveScorer:
         self._publication = publication
         self._readers = {source: LogReader(log_path(self.raw_dir, source)) for source in LIVE_SCHEMAS}
         self._orders: dict[str, list[dict]] = defaultdict(list)
+        self._scores = {}
+        self._loaded = False
+
+    def _load_publication(self) -> None:
+        """The publication's as-of date and registered versions: read once there is something to score, so that
+        a scorer without live rows never opens the publication."""
         with self.cursor() as cursor:
             (self._as_of,) = cursor.execute("select max(as_of_date) from customer_scores").fetchone()
             registry = cursor.execute(
@@ -201,7 +207,7 @@ class LiveScorer:
             versions = registry.df()
         self._versions = dict(zip(versions["model_family"], versions["model_version"].astype(int), strict=True))
         self._clv = ClvVersion.from_registry(versions[versions["model_family"] == FAMILY])
-        self._scores = {}
+        self._loaded = True
 
     def refresh(self) -> int:
         """Read what landed since the last refresh and score the customers it touched (all live customers when
@@ -217,6 +223,8 @@ class LiveScorer:
                 self._orders[_customer(row)].append(row)
             if not (touched or events):
                 return 0
+            if not self._loaded:
+                self._load_publication()
             as_of = self._score(touched, events)
             if as_of == self._as_of:
                 return len(touched)

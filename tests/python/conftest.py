@@ -16,7 +16,7 @@ import redis
 import yaml
 
 from customer_scoring.generate import GeneratorConfig, generate
-from customer_scoring.publish import publish, published_tables
+from customer_scoring.publish import one_row_per_customer, publish, published_tables
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 E2E_CUSTOMERS = 5000
@@ -87,7 +87,8 @@ def warehouse(dataset) -> Path:
 def published(warehouse, tmp_path_factory) -> Path:
     """The end-to-end warehouse's marts published as `make build` publishes them."""
     path = tmp_path_factory.mktemp("published") / "warehouse.duckdb"
-    publish(warehouse, path, published_tables(warehouse.parent / "target" / "manifest.json"), "e2e")
+    manifest = warehouse.parent / "target" / "manifest.json"
+    publish(warehouse, path, published_tables(manifest), "e2e", one_row_per_customer(manifest))
     return path
 
 

@@ -76,6 +76,8 @@ def serve(
         **os.environ,
         "CUSTOMER_SCORING_PUBLISHED": str(published),
         "CUSTOMER_SCORING_API_KEYS": api_keys,
+        # No live logs unless a test brings its own.
+        "CUSTOMER_SCORING_RAW_DIR": tempfile.mkdtemp(),
         **(env or {}),
     }
     uvicorn = Path(sys.executable).with_name("uvicorn")
