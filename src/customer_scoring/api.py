@@ -6,8 +6,7 @@
 Every route but /health needs an `X-API-Key` header (else 401): the GET routes one of the read keys,
 `POST /orders` and `POST /events` one of the ingest keys, which land items in the live logs under
 CUSTOMER_SCORING_RAW_DIR (see `customer_scoring.ingest`); a read key cannot write, nor an ingest key read.
-Each request
-reads through a cursor on the current publication: when a new one is swapped in (see
+Each request reads through a cursor on the current publication: when a new one is swapped in (see
 `customer_scoring.publish`), the next request opens it, while requests already running finish on the
 old file. While the file cannot be opened (a reader holding it read-write locks it), requests get 503.
 Swagger UI at /docs is served from the API itself, so it works without a network.

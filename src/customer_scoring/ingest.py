@@ -122,9 +122,6 @@ class LandingLog:
             finally:
                 os.close(directory)
 
-    def close(self) -> None:
-        os.close(self._fd)
-
     def append(self, items: list[dict]) -> list[bool]:
         """Store the items whose id the log does not hold yet (the first of repeats within `items`), durably;
         per item, True when stored now, False when its id was stored before."""
@@ -197,11 +194,6 @@ class Intake:
     def __init__(self, raw_dir: Path):
         self.logs = {source: LandingLog(raw_dir, source) for source in LIVE_SCHEMAS}
         self._checks = duckdb.connect()
-
-    def close(self) -> None:
-        for log in self.logs.values():
-            log.close()
-        self._checks.close()
 
     def accept(self, source: str, items: list[dict]) -> list[Outcome]:
         """Per item (a dict of raw source fields; a missing field is null), what became of it."""

@@ -243,8 +243,12 @@ class LiveScorer:
         as_of = summary["snapshot_date"].iloc[0].date()
         summary = summary.dropna(subset=["customer_id"]).reset_index(drop=True)
         clv = score(summary, self._clv, self.annual_discount_rate)[["customer_id", *CLV_COLUMNS]]
-        scores = summary.rename(columns={"rfm_recency_days": "recency_days", "rfm_frequency": "frequency"})
-        scores = scores[["customer_id", *RFM_COLUMNS]].merge(clv, on="customer_id", how="left")
+        # The summary's frequency and recency are the purchase model's (repeat days, first to last purchase).
+        rfm = summary[
+            ["customer_id", "rfm_recency_days", "rfm_frequency", "monetary", "avg_order_value", "tenure_days"]
+        ]
+        rfm = rfm.rename(columns={"rfm_recency_days": "recency_days", "rfm_frequency": "frequency"})
+        scores = rfm.merge(clv, on="customer_id", how="left")
         scores = scores.astype(object).where(scores.notna(), None)
         scored_at = datetime.now(UTC)
         for row in scores.to_dict("records"):
@@ -262,6 +266,8 @@ class LiveScorer:
                 self.refresh()
             except Exception as error:  # a bad moment (a publication being swapped) must not end the loop
                 print(f"live scoring: {error}", flush=True)
+                # Start over on the next refresh: the rows read this time are scored then.
+                self._publication = object()
                 stop.wait(1)
             stop.wait(interval)
 

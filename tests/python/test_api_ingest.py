@@ -7,6 +7,7 @@ import os
 import signal
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import duckdb
@@ -47,6 +48,14 @@ def customers(published: Path, n: int) -> list[str]:
 def order(order_id: str, customer_id: str, **fields) -> dict:
     row = {"order_id": order_id, "customer_id": customer_id, "order_ts": ORDER_TS, "amount": 25.0}
     return row | {"currency": "USD", "status": "completed"} | fields
+
+
+def live_frequencies(client: httpx.Client, customer_ids: list[str]) -> dict[str, int | None]:
+    """Each customer's live order count (None without live scores), read with the read key."""
+    bodies = {
+        customer: client.get(f"/customers/{customer}", headers={"X-API-Key": KEY}).json() for customer in customer_ids
+    }
+    return {customer: body["live"] and body["live"]["frequency"] for customer, body in bodies.items()}
 
 
 def logged(raw_dir: Path, source: str, id_column: str) -> list[str]:
@@ -106,9 +115,10 @@ def test_posted_items_are_stored_once_and_rejections_say_why(published, raw_dir)
 
 def test_after_a_kill_during_a_burst_every_acknowledged_order_is_stored_once(published, raw_dir, dbt, tmp_path):
     # Senders post until the API is killed, then send everything again (at-least-once, as a retrying client
-    # does): each order is stored once, and the batch build accounts for every stored row.
+    # does): each order is stored once, the live scores count each once, and the batch build accounts for every
+    # stored row.
     buyers = customers(published, 50)
-    sent: list[str] = []
+    sent: list[dict] = []
     acknowledged: list[str] = []
     stop = threading.Event()
 
@@ -117,7 +127,7 @@ def test_after_a_kill_during_a_burst_every_acknowledged_order_is_stored_once(pub
             if stop.is_set():
                 return
             orders = [order(f"{name}-{batch}-{k}", buyers[(batch + k) % len(buyers)]) for k in range(10)]
-            sent.extend(row["order_id"] for row in orders)
+            sent.extend(orders)
             try:
                 response = client.post("/orders", json=orders)
             except httpx.TransportError:
@@ -139,15 +149,24 @@ def test_after_a_kill_during_a_burst_every_acknowledged_order_is_stored_once(pub
         for thread in threads:
             thread.join()
         port = httpx.URL(str(client.base_url)).port
-    assert set(acknowledged) < set(sent)
+    sent_ids = [row["order_id"] for row in sent]
+    assert set(acknowledged) < set(sent_ids)
     with serve(published, env=ingest_env(raw_dir), port=port) as (client, _):
         client.headers["X-API-Key"] = INGEST_KEY
-        resent = [order(order_id, buyers[0]) for order_id in sent]
-        for start in range(0, len(resent), 1000):
-            body = client.post("/orders", json=resent[start : start + 1000]).json()
+        for start in range(0, len(sent), 1000):
+            body = client.post("/orders", json=sent[start : start + 1000]).json()
             assert body["rejected"] == []
+        # Each buyer's live frequency is its published one plus its orders sent, each counted once.
+        with duckdb.connect(str(published), read_only=True) as con:
+            frequency = dict(con.execute("select customer_id, frequency from customer_rfm").fetchall())
+        ordered = Counter(row["customer_id"] for row in sent)
+        expected = {buyer: frequency.get(buyer, 0) + orders for buyer, orders in ordered.items()}
+        deadline = time.monotonic() + 30
+        while (live := live_frequencies(client, list(ordered))) != expected and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert live == expected
     stored = logged(raw_dir, "orders", "order_id")
-    assert sorted(stored) == sorted(sent)
+    assert sorted(stored) == sorted(sent_ids)
     # The batch reads each stored order once and reconciles raw = clean + quarantined (the source tests).
     warehouse = tmp_path / "warehouse.duckdb"
     dbt(["build", "--select", "+quarantined_rows", "--indirect-selection", "cautious"], raw_dir, warehouse)
@@ -155,6 +174,6 @@ def test_after_a_kill_during_a_burst_every_acknowledged_order_is_stored_once(pub
         clean = con.execute(
             "select count(*), count(distinct order_id) from int_orders_validated "
             "where rejection_reason is null and order_id in (select unnest(?))",
-            [sent],
+            [sent_ids],
         ).fetchone()
     assert clean == (len(sent), len(sent))
