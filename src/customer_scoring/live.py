@@ -242,6 +242,9 @@ class LiveScorer:
             summary = cursor.execute(SUMMARY_SQL, {"as_of": self._as_of}).df()
         as_of = summary["snapshot_date"].iloc[0].date()
         summary = summary.dropna(subset=["customer_id"]).reset_index(drop=True)
+        if summary.empty:
+            # Only orders staging will quarantine (a customer the CRM does not know), or cancelled ones.
+            return as_of
         clv = score(summary, self._clv, self.annual_discount_rate)[["customer_id", *CLV_COLUMNS]]
         # The summary's frequency and recency are the purchase model's (repeat days, first to last purchase).
         rfm = summary[

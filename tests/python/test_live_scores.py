@@ -13,7 +13,9 @@ import pytest
 from test_api import serve
 from test_api_ingest import INGEST_KEY, ingest_env
 
-from customer_scoring.live import CLV_COLUMNS, RFM_COLUMNS
+from customer_scoring.api import Warehouse
+from customer_scoring.ingest import Intake
+from customer_scoring.live import CLV_COLUMNS, RFM_COLUMNS, LiveScorer
 
 # Customers the day's orders go to: buyers, and customers who had never bought before.
 BUYERS, FIRST_BUYERS = 40, 5
@@ -114,3 +116,20 @@ def test_the_next_batch_publishes_the_live_scores(live_day, warehouse, dbt, tmp_
             assert float(batch[column]) == live[column], (batch["customer_id"], column)
         for column in CLV_COLUMNS:
             assert live[column] == pytest.approx(batch[column], rel=1e-9, abs=0), (batch["customer_id"], column)
+
+
+def test_orders_that_move_nothing_leave_the_published_scores(published, tmp_path):
+    intake = Intake(tmp_path)
+    (buyer, frequency, monetary) = published_rows(
+        published, "select customer_id, frequency, monetary from customer_rfm order by customer_id limit 1"
+    )[0]
+    warehouse = Warehouse(published)
+    scorer = LiveScorer(tmp_path, warehouse.cursor, warehouse.file_id, 0.1)
+    order = {"order_ts": "2025-12-31 09:00:00", "amount": "9.00", "currency": "USD"}
+    # An order of a customer the CRM does not know (staging will quarantine it): no one to score.
+    intake.accept("orders", [order | {"order_id": "x-1", "customer_id": "nobody", "status": "completed"}])
+    assert scorer.refresh() == 1 and scorer.scores("nobody") is None
+    # A cancelled order: the buyer's live scores are its published ones.
+    intake.accept("orders", [order | {"order_id": "x-2", "customer_id": buyer, "status": "cancelled"}])
+    assert scorer.refresh() == 1
+    assert (scorer.scores(buyer)["frequency"], scorer.scores(buyer)["monetary"]) == (frequency, float(monetary))
