@@ -2,35 +2,20 @@
 -- (null when it passes); the checks that need the CRM or other rows are int_orders_validated's. Incremental
 -- (new_raw_rows): a run types and checks only the raw rows not loaded before, so the clock is read when a row
 -- loads, and stamps them loaded_at. customer_scoring.ingest applies the same checks to live items.
+{%- set raw_columns = ['order_id', 'customer_id', 'order_ts', 'amount', 'currency', 'status'] %}
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
 with
 
 source as (
-    select
-        order_id,
-        customer_id,
-        order_ts,
-        cast(amount as {{ dbt.type_string() }}) as amount,
-        currency,
-        status
-    from {{ source('shop', 'orders') }}
-    union all
-    -- A line being appended (or cut short by a crash) reads as nulls: every stored item has an id.
-    select
-        order_id,
-        customer_id,
-        order_ts,
-        amount,
-        currency,
-        status
-    from {{ source('live', 'orders') }}
-    where order_id is not null
+    {{ raw_with_live_rows(
+        source('shop', 'orders'), source('live', 'orders'), raw_columns, 'order_id', text_columns=['amount']
+    ) }}
 ),
 
 keyed as (
     select
         *,
-        {{ raw_row_key(['order_id', 'customer_id', 'order_ts', 'amount', 'currency', 'status']) }} as raw_row_key
+        {{ raw_row_key(raw_columns) }} as raw_row_key
     from source
 ),
 

@@ -2,36 +2,18 @@
 -- (null when it passes); the checks that need the CRM or other rows are int_web_events_validated's.
 -- Incremental (new_raw_rows): a run types and checks only the raw rows not loaded before, so the clock is read
 -- when a row loads, and stamps them loaded_at. customer_scoring.ingest applies the same checks to live items.
+{%- set raw_columns = ['event_id', 'customer_id', 'event_ts', 'event_type', 'event_target', 'duration_seconds'] %}
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
 with
 
 source as (
-    select
-        event_id,
-        customer_id,
-        event_ts,
-        event_type,
-        event_target,
-        duration_seconds
-    from {{ source('web', 'events') }}
-    union all
-    -- A line being appended (or cut short by a crash) reads as nulls: every stored item has an id.
-    select
-        event_id,
-        customer_id,
-        event_ts,
-        event_type,
-        event_target,
-        duration_seconds
-    from {{ source('live', 'web_events') }}
-    where event_id is not null
+    {{ raw_with_live_rows(source('web', 'events'), source('live', 'web_events'), raw_columns, 'event_id') }}
 ),
 
 keyed as (
     select
         *,
-        {{ raw_row_key(['event_id', 'customer_id', 'event_ts', 'event_type', 'event_target', 'duration_seconds']) }}
-            as raw_row_key
+        {{ raw_row_key(raw_columns) }} as raw_row_key
     from source
 ),
 
