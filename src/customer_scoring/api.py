@@ -316,13 +316,14 @@ def create_app(
         }
 
     def ingest(source: str, items: list[RawItem]) -> dict:
-        outcomes = intake.accept(source, [item.model_dump() for item in items])
+        rows = [item.model_dump() for item in items]
+        outcomes = intake.accept(source, rows)
         id_column = ID_COLUMNS[source]
         return {
             "stored": sum(outcome.status == "stored" for outcome in outcomes),
             "already_stored": sum(outcome.status == "already_stored" for outcome in outcomes),
             "rejected": [
-                {"index": index, "id": items[index].model_dump()[id_column], "reason": outcome.reason}
+                {"index": index, "id": rows[index][id_column], "reason": outcome.reason}
                 for index, outcome in enumerate(outcomes)
                 if outcome.status == "rejected"
             ],

@@ -86,6 +86,11 @@ def rejections(source: str, items: list[dict], connection: duckdb.DuckDBPyConnec
     return [reason for (reason,) in rows]
 
 
+def staged_id(value: str | None) -> str:
+    """An id as staging compares it: trimmed of spaces, as DuckDB's trim() trims (a missing one is '')."""
+    return (value or "").strip(" ")
+
+
 def log_path(raw_dir: Path, source: str) -> Path:
     return Path(raw_dir) / "live" / f"{source}.jsonl"
 
@@ -136,8 +141,7 @@ class LandingLog:
         self._catch_up()
         lines, stored, new_ids = [], [], set()
         for item in items:
-            # Staging compares ids trimmed of spaces, as DuckDB's trim() does.
-            item_id = item[self._id_column].strip(" ")
+            item_id = staged_id(item[self._id_column])
             is_new = item_id not in self._ids and item_id not in new_ids
             stored.append(is_new)
             if is_new:
@@ -176,7 +180,7 @@ class LandingLog:
             os.fsync(self._fd)
         for line in complete.splitlines():
             if line:
-                self._ids.add(json.loads(line)[self._id_column].strip(" "))
+                self._ids.add(staged_id(json.loads(line)[self._id_column]))
         self._offset = size
 
 

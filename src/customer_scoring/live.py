@@ -25,20 +25,14 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from customer_scoring.clv.pipeline import FAMILY, ClvVersion, score
-from customer_scoring.ingest import LIVE_SCHEMAS, log_path
+from customer_scoring.clv.pipeline import FAMILY, SCORE_COLUMNS, ClvVersion, score
+from customer_scoring.ingest import LIVE_SCHEMAS, log_path, staged_id
 
 # The RFM measures and CLV scores a live score holds, named as in customer_rfm and customer_clv.
 RFM_COLUMNS = ["recency_days", "frequency", "monetary", "avg_order_value", "tenure_days"]
+# customer_clv's per-customer values: its decile ranks a customer among all and is left to the batch.
 CLV_COLUMNS = [
-    "p_alive",
-    "expected_purchases_30d",
-    "expected_purchases_90d",
-    "expected_purchases_365d",
-    "expected_order_value",
-    "clv_3m",
-    "clv_6m",
-    "clv_12m",
+    column for column in SCORE_COLUMNS if column not in ("customer_id", "clv_decile", "clv_model", "as_of_date")
 ]
 
 # A customer's orders, the publication's and the live ones that pass int_orders_validated's checks
@@ -103,11 +97,12 @@ rfm as (
         cast(date_diff('day', max(revenue_orders.order_date), any_value(as_of.as_of_date)) as integer)
             as rfm_recency_days,
         cast(count(*) as integer) as rfm_frequency,
-        cast(sum(revenue_orders.amount) as decimal(18, 2)) as monetary,
+        cast(sum(revenue_orders.amount) as decimal(18, 2)) as rfm_monetary,
         -- round_to_cents of the mean, as customer_rfm rounds it
         cast(cast(round(avg(revenue_orders.amount) * 100) as decimal(18, 0)) * 0.01 as decimal(18, 2))
-            as avg_order_value,
-        cast(date_diff('day', min(revenue_orders.order_date), any_value(as_of.as_of_date)) as integer) as tenure_days
+            as rfm_avg_order_value,
+        cast(date_diff('day', min(revenue_orders.order_date), any_value(as_of.as_of_date)) as integer)
+            as rfm_tenure_days
     from revenue_orders
     cross join as_of
     group by revenue_orders.customer_id
@@ -218,9 +213,9 @@ class LiveScorer:
                 self._reset(publication)
             orders = self._readers["orders"].read()
             events = self._readers["web_events"].read()
-            touched = {_customer(row) for row in orders}
+            touched = {staged_id(row["customer_id"]) for row in orders}
             for row in orders:
-                self._orders[_customer(row)].append(row)
+                self._orders[staged_id(row["customer_id"])].append(row)
             if not (touched or events):
                 return 0
             if not self._loaded:
@@ -246,11 +241,9 @@ class LiveScorer:
             # Only orders staging will quarantine (a customer the CRM does not know), or cancelled ones.
             return as_of
         clv = score(summary, self._clv, self.annual_discount_rate)[["customer_id", *CLV_COLUMNS]]
-        # The summary's frequency and recency are the purchase model's (repeat days, first to last purchase).
-        rfm = summary[
-            ["customer_id", "rfm_recency_days", "rfm_frequency", "monetary", "avg_order_value", "tenure_days"]
-        ]
-        rfm = rfm.rename(columns={"rfm_recency_days": "recency_days", "rfm_frequency": "frequency"})
+        # The summary's frequency and recency are the purchase model's; the RFM measures come prefixed.
+        rfm = summary[["customer_id", *(f"rfm_{column}" for column in RFM_COLUMNS)]]
+        rfm = rfm.rename(columns=lambda column: column.removeprefix("rfm_"))
         scores = rfm.merge(clv, on="customer_id", how="left")
         scores = scores.astype(object).where(scores.notna(), None)
         scored_at = datetime.now(UTC)
@@ -273,8 +266,3 @@ class LiveScorer:
                 self._publication = object()
                 stop.wait(1)
             stop.wait(interval)
-
-
-def _customer(row: dict) -> str:
-    # Staging trims ids of spaces.
-    return (row["customer_id"] or "").strip(" ")
