@@ -34,7 +34,8 @@ daily_web as (
         count(*) as events,
         sum(case when event_type = 'page_view' then 1 else 0 end) as pages_viewed,
         sum(case when event_type = 'feature_click' then 1 else 0 end) as features_clicked,
-        sum(duration_seconds) / cast(60 as {{ dbt.type_float() }}) as usage_minutes
+        sum(duration_seconds) / cast(60 as {{ dbt.type_float() }}) as usage_minutes,
+        max(event_at) as last_event_at
     from events
     group by customer_id, event_date
 ),
@@ -49,7 +50,8 @@ final as (
         coalesce(daily_web.events, 0) as events,
         coalesce(daily_web.pages_viewed, 0) as pages_viewed,
         coalesce(daily_web.features_clicked, 0) as features_clicked,
-        coalesce(daily_web.usage_minutes, 0) as usage_minutes
+        coalesce(daily_web.usage_minutes, 0) as usage_minutes,
+        daily_web.last_event_at
     from daily_orders
     full outer join daily_web
         on

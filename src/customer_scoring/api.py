@@ -31,7 +31,7 @@ from pydantic import BaseModel
 
 from customer_scoring.ingest import ID_COLUMNS, Intake
 from customer_scoring.items import RawEvent, RawItem, RawOrder
-from customer_scoring.live import LiveScorer
+from customer_scoring.live import LiveScorer, LiveSettings
 
 RiskTier = Literal["low", "medium", "high", "critical", "lapsed"]
 
@@ -59,7 +59,9 @@ SCORE_COLUMNS = list(CustomerScores.model_fields)
 
 
 class LiveScores(BaseModel):
-    """Scores recomputed since the publication from the customer's live orders, with the registered models."""
+    """Scores recomputed since the publication from the customer's live orders and events, with the registered
+    models. Churn is null when no churn model is registered, and when a live event predates the customer's
+    published web history (the next build scores it)."""
 
     as_of_date: date
     scored_at: datetime
@@ -77,6 +79,12 @@ class LiveScores(BaseModel):
     clv_3m: float | None
     clv_6m: float | None
     clv_12m: float | None
+    churn_probability: float | None = None
+    risk_tier: str | None = None
+    churn_drivers: list[str] | None = None
+    median_days_to_churn: float | None = None
+    survival_30d: float | None = None
+    survival_90d: float | None = None
 
 
 class CustomerDetail(CustomerScores):
@@ -215,10 +223,10 @@ def create_app(
     api_keys: list[str],
     ingest_keys: list[str],
     raw_dir: Path,
-    annual_discount_rate: float,
+    live_settings: LiveSettings,
 ) -> FastAPI:
     """The app over the publication at `warehouse_path`; live scores follow the live logs under `raw_dir`, with
-    CLV discounted at `annual_discount_rate` as the batch does (the clv_annual_discount_rate var)."""
+    the settings the batch scores with (`live_settings`: dbt vars)."""
     api_keys = [key for key in api_keys if key]
     ingest_keys = [key for key in ingest_keys if key]
     if not api_keys:
@@ -227,7 +235,7 @@ def create_app(
         raise ValueError("an ingest key (CUSTOMER_SCORING_INGEST_KEYS) must not also be a read key")
     warehouse = Warehouse(warehouse_path)
     intake = Intake(raw_dir) if ingest_keys else None
-    live = LiveScorer(raw_dir, warehouse.cursor, warehouse.file_id, annual_discount_rate)
+    live = LiveScorer(raw_dir, warehouse.cursor, warehouse.file_id, live_settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -351,8 +359,8 @@ def _keys(variable: str) -> list[str]:
 
 
 def create_app_from_env() -> FastAPI:
-    """The app as `make api` starts it, in the project directory (its dbt_project.yml holds the CLV discount
-    rate): CUSTOMER_SCORING_PUBLISHED, CUSTOMER_SCORING_API_KEYS, CUSTOMER_SCORING_RAW_DIR, and for the POST
+    """The app as `make api` starts it, in the project directory (its dbt_project.yml holds the vars live scoring
+    reads): CUSTOMER_SCORING_PUBLISHED, CUSTOMER_SCORING_API_KEYS, CUSTOMER_SCORING_RAW_DIR, and for the POST
     routes CUSTOMER_SCORING_INGEST_KEYS."""
     project_vars = yaml.safe_load(Path("dbt_project.yml").read_text())["vars"]
     return create_app(
@@ -360,5 +368,5 @@ def create_app_from_env() -> FastAPI:
         _keys("CUSTOMER_SCORING_API_KEYS"),
         _keys("CUSTOMER_SCORING_INGEST_KEYS"),
         Path(os.environ.get("CUSTOMER_SCORING_RAW_DIR", "data/raw")),
-        float(project_vars["clv_annual_discount_rate"]),
+        LiveSettings.from_vars(project_vars),
     )

@@ -1,16 +1,20 @@
-"""Live scores: the customers whose orders landed in the live logs after the publication, scored again with
-the publication's registered models as soon as the orders land, whichever process landed them.
+"""Live scores: the customers whose orders or web events landed in the live logs after the publication, scored
+again with the publication's registered models as soon as the rows land, whichever process landed them.
 
-A `LiveScorer` follows the live logs (`customer_scoring.ingest`) and, for every customer with a live
-order, recomputes what the next batch build will publish for them from the same data and the same
-registered versions: the RFM measures (recency, frequency, monetary value, tenure) and the CLV scores
-(p_alive, expected purchases, CLV; `customer_scoring.clv.pipeline.score`, the batch's own function).
-It judges live orders as int_orders_validated does (a customer of the CRM, not before the signup, an id
-not published before) and computes as of the date the batch will: the latest of the publication's
-as-of date and the live orders' and events' dates. Scores that rank a customer among all the others
-(quintiles, deciles) change for everyone with each order and are left to the batch.
+A `LiveScorer` follows the live logs (`customer_scoring.ingest`) and, for every customer with a live order
+or event, recomputes what the next batch build will publish for them from the same data and the same
+registered versions: the RFM measures (recency, frequency, monetary value, tenure), the CLV scores (p_alive,
+expected purchases, CLV; `customer_scoring.clv.pipeline.score`, the batch's own function) and the churn
+scores (probability, risk tier, top drivers, survival; `customer_scoring.churn.score_risk`, the batch's
+own, on the churn features at the as-of cutoff). It judges live rows as int_orders_validated and
+int_web_events_validated do (a customer of the CRM, an order not before the signup and with an id not
+published before), sessionizes live events after the customer's published web history, and computes as
+of the date the batch will: the latest of the publication's as-of date and the live orders' and events'
+dates. Scores that rank a customer among all the others (quintiles, deciles, the engagement and value
+percentiles and what is derived from them: segment, next best action, funding) change for everyone with
+each row and are left to the batch.
 
-A new publication resets the scorer: live orders it holds are scored by the batch from then on.
+A new publication resets the scorer: live rows it holds are scored by the batch from then on.
 """
 
 from __future__ import annotations
@@ -19,13 +23,19 @@ import json
 import threading
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 
-from customer_scoring.clv.pipeline import FAMILY, SCORE_COLUMNS, ClvVersion, score
+from customer_scoring.churn import FAMILY as CHURN_FAMILY
+from customer_scoring.churn import RISK_COLUMNS, ChurnVersion, score_risk
+from customer_scoring.churn.scoring import DRIVERS
+from customer_scoring.clv.pipeline import FAMILY as CLV_FAMILY
+from customer_scoring.clv.pipeline import SCORE_COLUMNS, ClvVersion, score
 from customer_scoring.ingest import LIVE_SCHEMAS, log_path, staged_id
 
 # The RFM measures and CLV scores a live score holds, named as in customer_rfm and customer_clv.
@@ -34,78 +44,101 @@ RFM_COLUMNS = ["recency_days", "frequency", "monetary", "avg_order_value", "tenu
 CLV_COLUMNS = [
     column for column in SCORE_COLUMNS if column not in ("customer_id", "clv_decile", "clv_model", "as_of_date")
 ]
+# customer_churn_risk's scores of a customer, its top drivers as one list (churn_drivers).
+CHURN_COLUMNS = [
+    "churn_probability",
+    "risk_tier",
+    "churn_drivers",
+    *(column for column in RISK_COLUMNS if column.startswith(("median_", "survival_"))),
+]
 
-# A customer's orders, the publication's and the live ones that pass int_orders_validated's checks
-# ($as_of: the live as-of date); then the RFM measures (customer_rfm) and the full snapshot's
-# buy-till-you-die summary (int_clv_summary_by_snapshot) of each customer with a completed order.
+# The touched customers' live rows (registered as live_orders and live_events: all they have in the logs) that
+# int_orders_validated and int_web_events_validated keep, and their revenue orders, the publication's and
+# the live ones: views the queries below read.
+VALID_ROWS_SQL = """
+create or replace temp view touched as
+select nullif(trim(customer_id), '') as customer_id from live_orders
+union
+select nullif(trim(customer_id), '') from live_events;
+
+create or replace temp view typed_orders as
+select
+    nullif(trim(order_id), '') as order_id,
+    nullif(trim(customer_id), '') as customer_id,
+    cast(try_cast(order_ts as timestamp) as date) as order_date,
+    try_cast(trim(amount) as decimal(18, 2)) as amount,
+    lower(trim(status)) = 'completed' as is_revenue
+from live_orders;
+
+create or replace temp view published_orders as
+select order_id, customer_id, order_date, amount, is_revenue
+from published.fct_orders
+where customer_id in (select customer_id from touched);
+
+create or replace temp view valid_orders as
+select typed_orders.*
+from typed_orders
+inner join published.dim_customers as customers on typed_orders.customer_id = customers.customer_id
+where typed_orders.order_date >= customers.signup_date
+    and typed_orders.order_id not in (select order_id from published_orders);
+
+create or replace temp view revenue_orders as
+select customer_id, order_date, amount
+from (
+    select customer_id, order_date, amount, is_revenue from published_orders
+    union all
+    select customer_id, order_date, amount, is_revenue from valid_orders
+)
+where is_revenue;
+
+create or replace temp view valid_events as
+select
+    nullif(trim(live_events.event_id), '') as event_id,
+    customers.customer_id,
+    try_cast(live_events.event_ts as timestamp) as event_at,
+    cast(try_cast(live_events.event_ts as timestamp) as date) as event_date,
+    live_events.event_type,
+    coalesce(live_events.duration_seconds, 0) as duration_seconds
+from live_events
+inner join published.dim_customers as customers on nullif(trim(live_events.customer_id), '') = customers.customer_id;
+"""
+
+# The live as-of date, the batch's int_as_of_date: the latest of the publication's ($as_of), the valid live
+# orders' and the dates of the events read in this refresh (new_events: identified ones of known customers, and
+# anonymous ones).
+AS_OF_SQL = """
+select greatest(
+    cast($as_of as date),
+    coalesce((select max(order_date) from valid_orders), cast($as_of as date)),
+    coalesce(
+        (
+            select max(cast(try_cast(new_events.event_ts as timestamp) as date))
+            from new_events
+            left join published.dim_customers as customers
+                on nullif(trim(new_events.customer_id), '') = customers.customer_id
+            where nullif(trim(new_events.customer_id), '') is null or customers.customer_id is not null
+        ),
+        cast($as_of as date)
+    )
+)
+"""
+
+# As of $as_of, the RFM measures (customer_rfm) and the full snapshot's buy-till-you-die summary
+# (int_clv_summary_by_snapshot) of each touched customer with a completed order.
 SUMMARY_SQL = """
 with
 
-live as (
-    select
-        nullif(trim(live_orders.order_id), '') as order_id,
-        nullif(trim(live_orders.customer_id), '') as customer_id,
-        cast(try_cast(live_orders.order_ts as timestamp) as date) as order_date,
-        try_cast(trim(live_orders.amount) as decimal(18, 2)) as amount,
-        lower(trim(live_orders.status)) = 'completed' as is_revenue
-    from live_orders
-),
-
-published_orders as (
-    select order_id, customer_id, order_date, amount, is_revenue
-    from published.fct_orders
-    where customer_id in (select customer_id from live)
-),
-
-valid_live as (
-    select live.*
-    from live
-    inner join published.dim_customers as customers on live.customer_id = customers.customer_id
-    where live.order_date >= customers.signup_date
-        and live.order_id not in (select order_id from published_orders)
-),
-
-valid_events as (
-    select cast(try_cast(live_events.event_ts as timestamp) as date) as event_date
-    from live_events
-    left join published.dim_customers as customers
-        on nullif(trim(live_events.customer_id), '') = customers.customer_id
-    where nullif(trim(live_events.customer_id), '') is null or customers.customer_id is not null
-),
-
-as_of as (
-    select greatest(
-        cast($as_of as date),
-        coalesce((select max(order_date) from valid_live), cast($as_of as date)),
-        coalesce((select max(event_date) from valid_events), cast($as_of as date))
-    ) as as_of_date
-),
-
-revenue_orders as (
-    select orders.*
-    from (
-        select customer_id, order_date, amount, is_revenue from published_orders
-        union all
-        select customer_id, order_date, amount, is_revenue from valid_live
-    ) as orders
-    where orders.is_revenue
-),
-
 rfm as (
     select
-        revenue_orders.customer_id,
-        cast(date_diff('day', max(revenue_orders.order_date), any_value(as_of.as_of_date)) as integer)
-            as rfm_recency_days,
+        customer_id,
+        cast(date_diff('day', max(order_date), cast($as_of as date)) as integer) as rfm_recency_days,
         cast(count(*) as integer) as rfm_frequency,
-        cast(sum(revenue_orders.amount) as decimal(18, 2)) as rfm_monetary,
+        cast(sum(amount) as decimal(18, 2)) as rfm_monetary,
         -- round_to_cents of the mean, as customer_rfm rounds it
-        cast(cast(round(avg(revenue_orders.amount) * 100) as decimal(18, 0)) * 0.01 as decimal(18, 2))
-            as rfm_avg_order_value,
-        cast(date_diff('day', min(revenue_orders.order_date), any_value(as_of.as_of_date)) as integer)
-            as rfm_tenure_days
+        cast(cast(round(avg(amount) * 100) as decimal(18, 0)) * 0.01 as decimal(18, 2)) as rfm_avg_order_value,
+        cast(date_diff('day', min(order_date), cast($as_of as date)) as integer) as rfm_tenure_days
     from revenue_orders
-    cross join as_of
-    group by revenue_orders.customer_id
+    group by customer_id
 ),
 
 purchase_days as (
@@ -120,29 +153,186 @@ purchase_days as (
 
 summary as (
     select
-        purchase_days.customer_id,
-        min(purchase_days.purchase_date) as first_purchase_date,
+        customer_id,
+        min(purchase_date) as first_purchase_date,
         cast(count(*) - 1 as integer) as frequency,
-        cast(date_diff('day', min(purchase_days.purchase_date), max(purchase_days.purchase_date)) as integer)
-            as recency_days,
-        cast(date_diff('day', min(purchase_days.purchase_date), any_value(as_of.as_of_date)) as integer) as age_days,
-        cast(avg(case when purchase_days.purchase_number > 1 then purchase_days.revenue end) as double)
-            as monetary_value,
-        cast(sum(purchase_days.revenue) as double) as total_revenue
+        cast(date_diff('day', min(purchase_date), max(purchase_date)) as integer) as recency_days,
+        cast(date_diff('day', min(purchase_date), cast($as_of as date)) as integer) as age_days,
+        cast(avg(case when purchase_number > 1 then revenue end) as double) as monetary_value,
+        cast(sum(revenue) as double) as total_revenue
     from purchase_days
-    cross join as_of
-    group by purchase_days.customer_id
+    group by customer_id
 )
 
--- One row with only the as-of date when no customer has a completed order.
-select 'full' as snapshot_name, as_of.as_of_date as snapshot_date, scored.*
-from as_of
-left join (
-    select summary.*, rfm.* exclude (customer_id)
-    from summary
-    inner join rfm on summary.customer_id = rfm.customer_id
-) as scored on true
-order by scored.customer_id
+select 'full' as snapshot_name, cast($as_of as date) as snapshot_date, summary.*, rfm.* exclude (customer_id)
+from summary
+inner join rfm on summary.customer_id = rfm.customer_id
+order by summary.customer_id
+"""
+
+# As of $as_of, the churn features (customer_churn_features at the as-of cutoff) of each touched customer in the
+# churn population. The web history is the publication's days (customer_recent_web_activity) with the live
+# events added, sessionized as int_web_events_sessionized does: a live event continues the session of the
+# customer's last published event when it follows it within the timeout. {categorical}: the CRM attributes.
+CHURN_FEATURES_SQL = """
+with
+
+published_web as (
+    select *
+    from published.customer_recent_web_activity
+    where customer_id in (select customer_id from touched)
+),
+
+-- A live event before the customer's last published one would cut the published sessions anew: such a
+-- customer's churn is left to the batch.
+out_of_order as (
+    select distinct valid_events.customer_id
+    from valid_events
+    inner join (
+        select customer_id, max(last_event_at) as last_event_at from published_web group by customer_id
+    ) as published_last on valid_events.customer_id = published_last.customer_id
+    where valid_events.event_at < published_last.last_event_at
+),
+
+-- Each customer's live events and their last published event (a row of its own, first on a tie).
+events as (
+    select customer_id, event_id, event_at, event_date, event_type, duration_seconds, false as is_published
+    from valid_events
+    union all
+    select customer_id, null, max(last_event_at), cast(max(last_event_at) as date), null, 0, true
+    from published_web
+    group by customer_id
+),
+
+gaps as (
+    select
+        *,
+        lag(event_at) over (partition by customer_id order by event_at, is_published desc, event_id)
+            as previous_event_at,
+        max(case when is_published then event_date end) over (partition by customer_id) as published_date
+    from events
+),
+
+sessionized as (
+    select
+        *,
+        sum(
+            case
+                when previous_event_at is null then 1
+                when date_diff('second', previous_event_at, event_at) > $session_timeout_seconds then 1
+                else 0
+            end
+        ) over (
+            partition by customer_id order by event_at, is_published desc, event_id
+            rows between unbounded preceding and current row
+        ) as session_number
+    from gaps
+),
+
+live_web as (
+    select
+        customer_id,
+        event_date as activity_date,
+        -- the last published event's session already counts on its own day
+        count(distinct case when not coalesce(session_number = 1 and event_date = published_date, false)
+            then session_number end) as sessions,
+        count(*) as events,
+        sum(case when event_type = 'feature_click' then 1 else 0 end) as features_clicked,
+        sum(duration_seconds) as duration_seconds
+    from sessionized
+    where not is_published
+    group by customer_id, event_date
+),
+
+daily_web as (
+    select
+        coalesce(published_web.customer_id, live_web.customer_id) as customer_id,
+        coalesce(published_web.activity_date, live_web.activity_date) as activity_date,
+        coalesce(published_web.sessions, 0) + coalesce(live_web.sessions, 0) as sessions,
+        coalesce(published_web.features_clicked, 0) + coalesce(live_web.features_clicked, 0) as features_clicked,
+        -- the day's durations / 60, as int_customer_daily_activity divides them (published: whole seconds / 60)
+        (coalesce(round(published_web.usage_minutes * 60), 0) + coalesce(live_web.duration_seconds, 0))
+            / cast(60 as double) as usage_minutes
+    from published_web
+    full outer join live_web
+        on published_web.customer_id = live_web.customer_id and published_web.activity_date = live_web.activity_date
+),
+
+daily_orders as (
+    select customer_id, order_date as activity_date, count(*) as orders, sum(amount) as revenue
+    from revenue_orders
+    group by customer_id, order_date
+),
+
+history as (
+    select
+        coalesce(daily_orders.customer_id, daily_web.customer_id) as customer_id,
+        date_diff('day', coalesce(daily_orders.activity_date, daily_web.activity_date), cast($as_of as date))
+            as days_before,
+        coalesce(daily_orders.orders, 0) as orders,
+        coalesce(daily_orders.revenue, 0) as revenue,
+        coalesce(daily_web.sessions, 0) as sessions,
+        coalesce(daily_web.features_clicked, 0) as features_clicked,
+        coalesce(daily_web.usage_minutes, 0) as usage_minutes
+    from daily_orders
+    full outer join daily_web
+        on daily_orders.customer_id = daily_web.customer_id and daily_orders.activity_date = daily_web.activity_date
+),
+
+aggregated as (
+    select
+        customer_id,
+        min(case when orders > 0 then days_before end) as days_since_last_order,
+        min(days_before) as days_since_last_activity,
+        max(case when orders > 0 then days_before end) as days_since_first_order,
+        sum(orders) as lifetime_orders,
+        sum(revenue) as lifetime_revenue,
+        sum(case when days_before < $horizon then orders else 0 end) as orders_last_horizon,
+        sum(case when days_before < $long_window then orders else 0 end) as orders_last_365d,
+        sum(case when days_before < $horizon then revenue else 0 end) as revenue_last_horizon,
+        sum(case when days_before < $long_window then revenue else 0 end) as revenue_last_365d,
+        sum(case when days_before < $recent then sessions else 0 end) as sessions_last_30d,
+        sum(case when days_before >= $recent and days_before < 2 * $recent then sessions else 0 end)
+            as sessions_previous_30d,
+        -- exact_sum
+        cast(sum(cast(case when days_before < $recent then usage_minutes else 0 end as decimal(38, 12))) as double)
+            as usage_minutes_last_30d,
+        cast(sum(cast(
+            case when days_before >= $recent and days_before < 2 * $recent then usage_minutes else 0 end
+            as decimal(38, 12)
+        )) as double) as usage_minutes_previous_30d,
+        sum(case when days_before < $recent then features_clicked else 0 end) as features_clicked_last_30d,
+        sum(case when days_before < $horizon then 1 else 0 end) as active_days_last_horizon
+    from history
+    group by customer_id
+)
+
+select
+    aggregated.customer_id,
+    cast($as_of as date) as cutoff_date,
+    cast(aggregated.days_since_last_order as integer) as days_since_last_order,
+    cast(aggregated.days_since_last_activity as integer) as days_since_last_activity,
+    cast(aggregated.days_since_first_order as integer) as days_since_first_order,
+    cast(date_diff('day', customers.signup_date, cast($as_of as date)) as integer) as tenure_days,
+    cast(aggregated.lifetime_orders as integer) as lifetime_orders,
+    cast(aggregated.lifetime_revenue as double) as lifetime_revenue,
+    cast(aggregated.orders_last_horizon as integer) as orders_last_horizon,
+    cast(aggregated.orders_last_365d as integer) as orders_last_365d,
+    cast(aggregated.revenue_last_horizon as double) as revenue_last_horizon,
+    cast(aggregated.revenue_last_365d as double) as revenue_last_365d,
+    cast(aggregated.sessions_last_30d as integer) as sessions_last_30d,
+    cast(aggregated.sessions_previous_30d as integer) as sessions_previous_30d,
+    aggregated.usage_minutes_last_30d,
+    aggregated.usage_minutes_previous_30d,
+    cast(aggregated.features_clicked_last_30d as integer) as features_clicked_last_30d,
+    cast(aggregated.active_days_last_horizon as integer) as active_days_last_horizon,
+    {categorical}
+    out_of_order.customer_id is not null as is_out_of_order
+from aggregated
+inner join published.dim_customers as customers on aggregated.customer_id = customers.customer_id
+left join out_of_order on aggregated.customer_id = out_of_order.customer_id
+where aggregated.lifetime_orders > 0 and aggregated.days_since_last_activity < $horizon
+order by aggregated.customer_id
 """
 
 
@@ -165,21 +355,39 @@ class LogReader:
         return [json.loads(line) for line in complete.splitlines() if line]
 
 
+@dataclass(frozen=True)
+class LiveSettings:
+    """The dbt vars the batch scores with that live scoring needs too (`from_vars`: the project's vars)."""
+
+    annual_discount_rate: float
+    churn_horizon_days: int
+    churn_recent_days: int
+    churn_long_window_days: int
+    session_timeout_minutes: int
+    churn_risk_tiers: dict[str, float]
+
+    @classmethod
+    def from_vars(cls, project_vars: dict) -> LiveSettings:
+        fields = {"annual_discount_rate": project_vars["clv_annual_discount_rate"]}
+        fields |= {name: project_vars[name] for name in cls.__dataclass_fields__ if name in project_vars}
+        return cls(**fields)
+
+
 class LiveScorer:
-    """Live scores of the customers with live orders. `cursor` opens the current publication (attached as
-    `published`) and `publication_id` names it: a new one resets the scorer."""
+    """Live scores of the customers with live orders or events. `cursor` opens the current publication (attached
+    as `published`) and `publication_id` names it: a new one resets the scorer."""
 
     def __init__(
         self,
         raw_dir: Path,
         cursor: Callable[[], duckdb.DuckDBPyConnection],
         publication_id: Callable[[], object],
-        annual_discount_rate: float,
+        settings: LiveSettings,
     ):
         self.raw_dir = Path(raw_dir)
         self.cursor = cursor
         self.publication_id = publication_id
-        self.annual_discount_rate = annual_discount_rate
+        self.settings = settings
         self._lock = threading.Lock()
         self._publication = None
         self._scores: dict[str, dict] = {}
@@ -187,7 +395,8 @@ class LiveScorer:
     def _reset(self, publication) -> None:
         self._publication = publication
         self._readers = {source: LogReader(log_path(self.raw_dir, source)) for source in LIVE_SCHEMAS}
-        self._orders: dict[str, list[dict]] = defaultdict(list)
+        # Per customer, their live rows of each source.
+        self._rows: dict[str, dict[str, list[dict]]] = defaultdict(lambda: {source: [] for source in LIVE_SCHEMAS})
         self._scores = {}
         self._loaded = False
 
@@ -201,7 +410,8 @@ class LiveScorer:
             )
             versions = registry.df()
         self._versions = dict(zip(versions["model_family"], versions["model_version"].astype(int), strict=True))
-        self._clv = ClvVersion.from_registry(versions[versions["model_family"] == FAMILY])
+        self._clv = ClvVersion.from_registry(versions[versions["model_family"] == CLV_FAMILY])
+        self._churn = ChurnVersion.from_registry(versions[versions["model_family"] == CHURN_FAMILY])
         self._loaded = True
 
     def refresh(self) -> int:
@@ -211,46 +421,95 @@ class LiveScorer:
             publication = self.publication_id()
             if publication != self._publication:
                 self._reset(publication)
-            orders = self._readers["orders"].read()
-            events = self._readers["web_events"].read()
-            touched = {staged_id(row["customer_id"]) for row in orders}
-            for row in orders:
-                self._orders[staged_id(row["customer_id"])].append(row)
-            if not (touched or events):
+            new = {source: reader.read() for source, reader in self._readers.items()}
+            touched = set()
+            for source, rows in new.items():
+                for row in rows:
+                    if row["customer_id"] is not None:
+                        customer = staged_id(row["customer_id"])
+                        self._rows[customer][source].append(row)
+                        touched.add(customer)
+            if not (touched or new["web_events"]):
                 return 0
             if not self._loaded:
                 self._load_publication()
-            as_of = self._score(touched, events)
+            as_of = self._score(touched, new["web_events"])
             if as_of == self._as_of:
                 return len(touched)
-            # A later as-of date ages every live customer, not only those of the new orders.
+            # A later as-of date ages every live customer, not only those of the new rows.
             self._as_of = as_of
-            self._score(set(self._orders), [])
-            return len(self._orders)
+            self._score(set(self._rows), [])
+            return len(self._rows)
 
-    def _score(self, customers: set[str], events: list[dict]) -> date:
-        """Score `customers`, with `events` the new live events; returns the as-of date they were scored at."""
-        rows = [row for customer in sorted(customers) for row in self._orders[customer]]
+    def _score(self, customers: set[str], new_events: list[dict]) -> date:
+        """Score `customers`, with `new_events` the events read in this refresh; returns the as-of date they were
+        scored at."""
+        live = {
+            source: pa.Table.from_pylist(
+                [row for customer in sorted(customers) for row in self._rows[customer][source]],
+                schema=LIVE_SCHEMAS[source],
+            )
+            for source in LIVE_SCHEMAS
+        }
+        settings = self.settings
         with self.cursor() as cursor:
-            cursor.register("live_orders", pa.Table.from_pylist(rows, schema=LIVE_SCHEMAS["orders"]))
-            cursor.register("live_events", pa.Table.from_pylist(events, schema=LIVE_SCHEMAS["web_events"]))
-            summary = cursor.execute(SUMMARY_SQL, {"as_of": self._as_of}).df()
-        as_of = summary["snapshot_date"].iloc[0].date()
-        summary = summary.dropna(subset=["customer_id"]).reset_index(drop=True)
-        if summary.empty:
-            # Only orders staging will quarantine (a customer the CRM does not know), or cancelled ones.
-            return as_of
-        clv = score(summary, self._clv, self.annual_discount_rate)[["customer_id", *CLV_COLUMNS]]
-        # The summary's frequency and recency are the purchase model's; the RFM measures come prefixed.
-        rfm = summary[["customer_id", *(f"rfm_{column}" for column in RFM_COLUMNS)]]
-        rfm = rfm.rename(columns=lambda column: column.removeprefix("rfm_"))
-        scores = rfm.merge(clv, on="customer_id", how="left")
+            cursor.register("live_orders", live["orders"])
+            cursor.register("live_events", live["web_events"])
+            cursor.register("new_events", pa.Table.from_pylist(new_events, schema=LIVE_SCHEMAS["web_events"]))
+            cursor.execute(VALID_ROWS_SQL)
+            (as_of,) = cursor.execute(AS_OF_SQL, {"as_of": self._as_of}).fetchone()
+            summary = cursor.execute(SUMMARY_SQL, {"as_of": as_of}).df()
+            churn_features = None
+            if self._churn is not None:
+                attributes = "".join(
+                    f"coalesce(customers.{name}, 'unknown') as {name},\n"
+                    for name in self._churn.classifier.features.categorical
+                )
+                churn_features = cursor.execute(
+                    CHURN_FEATURES_SQL.format(categorical=attributes),
+                    {
+                        "as_of": as_of,
+                        "horizon": settings.churn_horizon_days,
+                        "recent": settings.churn_recent_days,
+                        "long_window": settings.churn_long_window_days,
+                        "session_timeout_seconds": 60 * settings.session_timeout_minutes,
+                    },
+                ).df()
+        scores = self._rfm_and_clv(summary)
+        if churn_features is not None:
+            churn = self._churn_scores(churn_features, scores["customer_id"])
+            scores = scores.merge(churn, on="customer_id", how="left")
         scores = scores.astype(object).where(scores.notna(), None)
         scored_at = datetime.now(UTC)
         for row in scores.to_dict("records"):
             row |= {"as_of_date": as_of, "scored_at": scored_at, "model_versions": self._versions}
             self._scores[row.pop("customer_id")] = row
         return as_of
+
+    def _rfm_and_clv(self, summary: pd.DataFrame) -> pd.DataFrame:
+        """The RFM measures and CLV scores of the customers of `summary` (SUMMARY_SQL)."""
+        if summary.empty:
+            # Only orders staging will quarantine (a customer the CRM does not know), or cancelled ones.
+            return pd.DataFrame(columns=["customer_id"])
+        clv = score(summary, self._clv, self.settings.annual_discount_rate)[["customer_id", *CLV_COLUMNS]]
+        # The summary's frequency and recency are the purchase model's; the RFM measures come prefixed.
+        rfm = summary[["customer_id", *(f"rfm_{column}" for column in RFM_COLUMNS)]]
+        rfm = rfm.rename(columns=lambda column: column.removeprefix("rfm_"))
+        return rfm.merge(clv, on="customer_id", how="left")
+
+    def _churn_scores(self, features: pd.DataFrame, buyers: pd.Series) -> pd.DataFrame:
+        """CHURN_COLUMNS of `buyers`: the scores of those in the churn population (`features`, CHURN_FEATURES_SQL)
+        but those whose live events came out of order; a buyer outside it is lapsed (churn probability 1), as
+        customer_scores says."""
+        lapsed = pd.DataFrame({"customer_id": buyers[~buyers.isin(features["customer_id"])]})
+        lapsed = lapsed.assign(churn_probability=1.0, risk_tier="lapsed")
+        features = features[~features["is_out_of_order"]]
+        if features.empty:
+            return lapsed
+        risk = score_risk(features, self._churn, self.settings.churn_risk_tiers)
+        drivers = [f"driver_{rank}" for rank in range(1, DRIVERS + 1)]
+        risk["churn_drivers"] = risk[drivers].to_numpy().tolist()
+        return pd.concat([risk[["customer_id", *CHURN_COLUMNS]], lapsed], ignore_index=True)
 
     def scores(self, customer_id: str) -> dict | None:
         return self._scores.get(customer_id)

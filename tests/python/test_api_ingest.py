@@ -17,6 +17,7 @@ from test_api import KEY, serve
 
 from customer_scoring.api import MAX_ITEMS, create_app
 from customer_scoring.ingest import log_path, start_logs
+from customer_scoring.live import LiveSettings
 
 INGEST_KEY = "ingest-key"
 ORDER_TS = "2025-12-31 10:00:00"
@@ -74,7 +75,7 @@ def test_a_read_key_cannot_write_nor_an_ingest_key_read(published, raw_dir, dbt_
     with serve(published, env={"CUSTOMER_SCORING_RAW_DIR": str(raw_dir)}) as (client, _):
         assert client.post("/orders", json=body, headers={"X-API-Key": ""}).status_code == 401
     with pytest.raises(ValueError, match="must not also be a read key"):
-        create_app(published, [KEY], [KEY], raw_dir, dbt_vars["clv_annual_discount_rate"])
+        create_app(published, [KEY], [KEY], raw_dir, LiveSettings.from_vars(dbt_vars))
 
 
 def test_posted_items_are_stored_once_and_rejections_say_why(published, raw_dir):

@@ -15,10 +15,20 @@ from test_api_ingest import INGEST_KEY, ingest_env
 
 from customer_scoring.api import Warehouse
 from customer_scoring.ingest import Intake
-from customer_scoring.live import CLV_COLUMNS, RFM_COLUMNS, LiveScorer
+from customer_scoring.live import CHURN_COLUMNS, CLV_COLUMNS, RFM_COLUMNS, LiveScorer, LiveSettings
 
 # Customers the day's orders go to: buyers, and customers who had never bought before.
 BUYERS, FIRST_BUYERS = 40, 5
+# Buyers with web history who order nothing that day but visit: those whose last event is latest.
+VISITORS_SQL = """
+select customer_id from customer_recent_web_activity
+where customer_id not in (select unnest(?)) and customer_id in (select customer_id from customer_rfm)
+group by customer_id order by max(last_event_at) desc, customer_id limit 5
+"""
+LAST_EVENTS_SQL = """
+select customer_id, max(last_event_at) from customer_recent_web_activity
+where customer_id in (select unnest(?)) group by customer_id order by customer_id
+"""
 
 
 def published_rows(path, sql: str, parameters=None) -> list[tuple]:
@@ -61,12 +71,36 @@ def live_day(published, dataset, tmp_path_factory):
         {"order_id": "live-stranger", "customer_id": "nobody", "order_ts": f"{day} 23:00:00", "amount": 9.0}
         | {"currency": "USD", "status": "completed"},
     ]
+    page = {"event_type": "page_view", "event_target": "/pricing"}
     events = [
         {"event_id": f"live-e{k}", "customer_id": customer, "event_ts": f"{day} 09:{k:02d}:00"}
-        | {"event_type": "page_view", "event_target": "/pricing", "duration_seconds": 20 + k}
+        | page
+        | {"duration_seconds": 20 + k}
         for k, customer in enumerate([*buyers[:20], None])
     ]
-    touched = buyers + first_buyers
+    # The same session (10 minutes later), then a new one, and web visits of buyers who order nothing.
+    events += [
+        {"event_id": f"live-s{k}-{hour}", "customer_id": customer, "event_ts": f"{day} {hour}:{k:02d}:00"}
+        | {"event_type": "feature_click", "event_target": "export", "duration_seconds": 7}
+        for k, customer in enumerate(buyers[:5])
+        for hour in (9, 10)
+    ]
+    visitors = [row[0] for row in published_rows(published, VISITORS_SQL, [buyers])]
+    # A visit 10 minutes after the visitor's last published event continues that session, and an event an
+    # hour before a customer's last published one comes out of order.
+    events += [
+        {"event_id": f"live-v{k}", "customer_id": customer, "event_ts": str(last_event_at + timedelta(minutes=10))}
+        | page
+        | {"duration_seconds": 30}
+        for k, (customer, last_event_at) in enumerate(published_rows(published, LAST_EVENTS_SQL, [visitors]))
+    ]
+    (late, late_at) = published_rows(published, LAST_EVENTS_SQL, [buyers])[0]
+    events.append(
+        {"event_id": "live-late", "customer_id": late, "event_ts": str(late_at - timedelta(hours=1))}
+        | page
+        | {"duration_seconds": 5}
+    )
+    touched = buyers + first_buyers + visitors
     with serve(published, env=ingest_env(raw)) as (client, _):
         writer = {"X-API-Key": INGEST_KEY}
         assert client.post("/orders", json=orders, headers=writer).json()["stored"] == len(orders)
@@ -80,7 +114,7 @@ def live_day(published, dataset, tmp_path_factory):
                     live[customer] = body["live"]
             time.sleep(0.05)
         assert client.get("/customers/nobody").status_code == 404
-    return {"day": day, "raw": raw, "live": live, "touched": touched, "orders": orders}
+    return {"day": day, "raw": raw, "live": live, "touched": touched, "orders": orders, "late": late}
 
 
 def test_every_touched_customer_gets_live_scores_as_of_the_new_day(live_day, published):
@@ -90,7 +124,7 @@ def test_every_touched_customer_gets_live_scores_as_of_the_new_day(live_day, pub
     )
     first = live_day["live"][live_day["touched"][0]]
     assert first["model_versions"]["clv"] == clv_version and first["recency_days"] == 0
-    for customer in live_day["touched"][-FIRST_BUYERS:]:
+    for customer in live_day["touched"][BUYERS : BUYERS + FIRST_BUYERS]:
         assert live_day["live"][customer]["frequency"] == 1
 
 
@@ -103,28 +137,45 @@ def test_the_next_batch_publishes_the_live_scores(live_day, warehouse, dbt, tmp_
         assert con.execute("select bool_or(is_refit) from model_retrain_decisions").fetchone() == (False,)
         rows = con.execute(
             f"""select rfm.customer_id, rfm.as_of_date, {", ".join(f"rfm.{c}" for c in RFM_COLUMNS)},
-                {", ".join(f"clv.{c}" for c in CLV_COLUMNS)}
-            from customer_rfm as rfm inner join customer_clv as clv on rfm.customer_id = clv.customer_id
+                {", ".join(f"clv.{c}" for c in CLV_COLUMNS)}, scores.churn_probability, scores.risk_tier,
+                [risk.driver_1, risk.driver_2, risk.driver_3] as churn_drivers,
+                {", ".join(f"risk.{c}" for c in CHURN_COLUMNS if c.startswith(("median_", "survival_")))}
+            from customer_rfm as rfm
+            inner join customer_clv as clv on rfm.customer_id = clv.customer_id
+            inner join customer_scores as scores on rfm.customer_id = scores.customer_id
+            left join customer_churn_risk as risk on rfm.customer_id = risk.customer_id
             where rfm.customer_id in (select unnest(?))""",
             [live_day["touched"]],
         ).df()
     assert len(rows) == len(live_day["touched"])
+    assert live_day["live"][live_day["late"]]["churn_probability"] is None
+    churn_scored = 0
     for batch in rows.to_dict("records"):
-        live = live_day["live"][batch["customer_id"]]
+        customer = batch["customer_id"]
+        live = live_day["live"][customer]
         assert batch["as_of_date"].date() == live_day["day"] == date.fromisoformat(live["as_of_date"])
         for column in RFM_COLUMNS:
-            assert float(batch[column]) == live[column], (batch["customer_id"], column)
+            assert float(batch[column]) == live[column], (customer, column)
         for column in CLV_COLUMNS:
-            assert live[column] == pytest.approx(batch[column], rel=1e-9, abs=0), (batch["customer_id"], column)
+            assert live[column] == pytest.approx(batch[column], rel=1e-9, abs=0), (customer, column)
+        if customer == live_day["late"]:
+            continue
+        churn_scored += 1
+        assert (live["risk_tier"], live["churn_drivers"]) == (batch["risk_tier"], list(batch["churn_drivers"])), (
+            customer
+        )
+        for column in ["churn_probability", *CHURN_COLUMNS[3:]]:
+            assert live[column] == pytest.approx(batch[column], rel=1e-9, abs=0, nan_ok=True), (customer, column)
+    assert churn_scored == len(live_day["touched"]) - 1
 
 
-def test_orders_that_move_nothing_leave_the_published_scores(published, tmp_path):
+def test_orders_that_move_nothing_leave_the_published_scores(published, dbt_vars, tmp_path):
     intake = Intake(tmp_path)
     (buyer, frequency, monetary) = published_rows(
         published, "select customer_id, frequency, monetary from customer_rfm order by customer_id limit 1"
     )[0]
     warehouse = Warehouse(published)
-    scorer = LiveScorer(tmp_path, warehouse.cursor, warehouse.file_id, 0.1)
+    scorer = LiveScorer(tmp_path, warehouse.cursor, warehouse.file_id, LiveSettings.from_vars(dbt_vars))
     order = {"order_ts": "2025-12-31 09:00:00", "amount": "9.00", "currency": "USD"}
     # An order of a customer the CRM does not know (staging will quarantine it): no one to score.
     intake.accept("orders", [order | {"order_id": "x-1", "customer_id": "nobody", "status": "completed"}])

@@ -31,6 +31,7 @@ from customer_scoring.churn.scoring import (
     fit_primary,
     registered_primary,
     risk_scores,
+    score_risk,
 )
 from customer_scoring.churn.survival import SURVIVAL, SurvivalModel
 from customer_scoring.churn.validation import (
@@ -71,6 +72,7 @@ __all__ = [
     "primary_fit_rows",
     "registered_primary",
     "risk_scores",
+    "score_risk",
     "scoring_rows",
     "scoring_scheme",
     "validation_rows",

@@ -108,11 +108,17 @@ def _risk_tier(probability: np.ndarray, tiers: dict[str, float]) -> np.ndarray:
 
 
 def risk_scores(features: pd.DataFrame, version: ChurnVersion | None, tiers: dict[str, float]) -> pd.DataFrame:
-    """Churn probability, risk tier and top drivers from the version's primary model, with the time to churn of
-    its survival model, at the as-of cutoff and the one before it; no rows without a version."""
+    """`score_risk` of the rows at the as-of cutoff and the one before it; no rows without a version."""
     if version is None:
         return empty_frame(RISK_COLUMNS)
-    scoring = features[features["cutoff_date"].isin(_scored_cutoffs(features))].reset_index(drop=True)
+    return score_risk(features[features["cutoff_date"].isin(_scored_cutoffs(features))], version, tiers)
+
+
+def score_risk(rows: pd.DataFrame, version: ChurnVersion, tiers: dict[str, float]) -> pd.DataFrame:
+    """Churn probability, risk tier and top drivers of each row of `rows` from the version's primary model, with
+    the time to churn of its survival model (RISK_COLUMNS). A row's scores depend on that row alone: the API's
+    live scorer scores a customer's row as the batch does."""
+    scoring = rows.reset_index(drop=True)
     fitted, survival = version.classifier, version.survival
     probability = fitted.predict_proba(scoring)
     top = np.argsort(-fitted.contributions(scoring), axis=1, kind="stable")  # pushing risk up most first
