@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import duckdb
-import yaml
 from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, Security
 from fastapi.security import APIKeyHeader
 from fastapi_offline import FastAPIOffline
@@ -60,31 +59,39 @@ SCORE_COLUMNS = list(CustomerScores.model_fields)
 
 class LiveScores(BaseModel):
     """Scores recomputed since the publication from the customer's live orders and events, with the registered
-    models. Churn is null when no churn model is registered, and when a live event predates the customer's
-    published web history (the next build scores it)."""
+    models, as the next batch build will publish them. RFM, CLV, churn, segment and action are null for a
+    customer without a completed order; churn when no churn model is registered. Churn, engagement, value,
+    segment and action are null for a customer with a live event older than their published web history
+    (the next build scores them)."""
 
     as_of_date: date
     scored_at: datetime
     model_versions: dict[str, int]
-    recency_days: int
-    frequency: int
-    monetary: float
-    avg_order_value: float
-    tenure_days: int
-    p_alive: float | None
-    expected_purchases_30d: float | None
-    expected_purchases_90d: float | None
-    expected_purchases_365d: float | None
-    expected_order_value: float | None
-    clv_3m: float | None
-    clv_6m: float | None
-    clv_12m: float | None
+    recency_days: int | None = None
+    frequency: int | None = None
+    monetary: float | None = None
+    avg_order_value: float | None = None
+    tenure_days: int | None = None
+    p_alive: float | None = None
+    expected_purchases_30d: float | None = None
+    expected_purchases_90d: float | None = None
+    expected_purchases_365d: float | None = None
+    expected_order_value: float | None = None
+    clv_3m: float | None = None
+    clv_6m: float | None = None
+    clv_12m: float | None = None
     churn_probability: float | None = None
     risk_tier: str | None = None
     churn_drivers: list[str] | None = None
     median_days_to_churn: float | None = None
     survival_30d: float | None = None
     survival_90d: float | None = None
+    engagement_score: float | None = None
+    value_score: float | None = None
+    is_high_value: bool | None = None
+    segment_name: str | None = None
+    next_best_action: str | None = None
+    expected_value_saved: float | None = None
 
 
 class CustomerDetail(CustomerScores):
@@ -362,11 +369,10 @@ def create_app_from_env() -> FastAPI:
     """The app as `make api` starts it, in the project directory (its dbt_project.yml holds the vars live scoring
     reads): CUSTOMER_SCORING_PUBLISHED, CUSTOMER_SCORING_API_KEYS, CUSTOMER_SCORING_RAW_DIR, and for the POST
     routes CUSTOMER_SCORING_INGEST_KEYS."""
-    project_vars = yaml.safe_load(Path("dbt_project.yml").read_text())["vars"]
     return create_app(
         Path(os.environ.get("CUSTOMER_SCORING_PUBLISHED", "data/warehouse.duckdb")),
         _keys("CUSTOMER_SCORING_API_KEYS"),
         _keys("CUSTOMER_SCORING_INGEST_KEYS"),
         Path(os.environ.get("CUSTOMER_SCORING_RAW_DIR", "data/raw")),
-        LiveSettings.from_vars(project_vars),
+        LiveSettings.from_project(Path(".")),
     )

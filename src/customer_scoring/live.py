@@ -3,16 +3,23 @@ again with the publication's registered models as soon as the rows land, whichev
 
 A `LiveScorer` follows the live logs (`customer_scoring.ingest`) and, for every customer with a live order
 or event, recomputes what the next batch build will publish for them from the same data and the same
-registered versions: the RFM measures (recency, frequency, monetary value, tenure), the CLV scores (p_alive,
-expected purchases, CLV; `customer_scoring.clv.pipeline.score`, the batch's own function) and the churn
-scores (probability, risk tier, top drivers, survival; `customer_scoring.churn.score_risk`, the batch's
-own, on the churn features at the as-of cutoff). It judges live rows as int_orders_validated and
-int_web_events_validated do (a customer of the CRM, an order not before the signup and with an id not
-published before), sessionizes live events after the customer's published web history, and computes as
-of the date the batch will: the latest of the publication's as-of date and the live orders' and events'
-dates. Scores that rank a customer among all the others (quintiles, deciles, the engagement and value
-percentiles and what is derived from them: segment, next best action, funding) change for everyone with
-each row and are left to the batch.
+registered versions:
+- the RFM measures (recency, frequency, monetary value, tenure) and the CLV scores (p_alive, expected
+  purchases, CLV; `customer_scoring.clv.pipeline.score`, the batch's own function);
+- the churn scores (probability, risk tier, top drivers, survival; `customer_scoring.churn.score_risk`, the
+  batch's own) on the churn features at the as-of cutoff;
+- the engagement and value scores, which rank a customer among all customers: every customer's is computed
+  again as of the live date, each touched customer's from their live sessions too;
+- the segment (the registered version's nearest centroid) and the next best action with the value it is
+  expected to save.
+It judges live rows as int_orders_validated and int_web_events_validated do (a customer the publication
+holds, an order not before the signup and with an id not published before), sessionizes live events after
+the customer's published web history, and computes as of the date the batch will: the latest of the
+publication's as-of date and the live orders' and events' dates. Left to the batch: the quintiles and
+deciles, and whether an action is funded (the budget is spent down the whole population's ranking); and
+all but the order-based scores (RFM, CLV) of a customer with a live event older than their last published
+one, which would re-cut published sessions. The batch ranks customers who signed up after the publication
+too; the live scores rank the publication's.
 
 A new publication resets the scorer: live rows it holds are scored by the batch from then on.
 """
@@ -28,8 +35,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import yaml
 
 from customer_scoring.churn import FAMILY as CHURN_FAMILY
 from customer_scoring.churn import RISK_COLUMNS, ChurnVersion, score_risk
@@ -37,6 +46,8 @@ from customer_scoring.churn.scoring import DRIVERS
 from customer_scoring.clv.pipeline import FAMILY as CLV_FAMILY
 from customer_scoring.clv.pipeline import SCORE_COLUMNS, ClvVersion, score
 from customer_scoring.ingest import LIVE_SCHEMAS, log_path, staged_id
+from customer_scoring.segments import FAMILY as SEGMENTS_FAMILY
+from customer_scoring.segments import SegmentVersion, assign_segments
 
 # The RFM measures and CLV scores a live score holds, named as in customer_rfm and customer_clv.
 RFM_COLUMNS = ["recency_days", "frequency", "monetary", "avg_order_value", "tenure_days"]
@@ -44,6 +55,8 @@ RFM_COLUMNS = ["recency_days", "frequency", "monetary", "avg_order_value", "tenu
 CLV_COLUMNS = [
     column for column in SCORE_COLUMNS if column not in ("customer_id", "clv_decile", "clv_model", "as_of_date")
 ]
+# The engagement measures the engagement score weighs (the engagement_weights var's keys).
+ENGAGEMENT_MEASURES = ["usage_minutes", "pages_viewed", "features_clicked", "avg_session_minutes"]
 # customer_churn_risk's scores of a customer, its top drivers as one list (churn_drivers).
 CHURN_COLUMNS = [
     "churn_probability",
@@ -170,38 +183,33 @@ inner join rfm on summary.customer_id = rfm.customer_id
 order by summary.customer_id
 """
 
-# As of $as_of, the churn features (customer_churn_features at the as-of cutoff) of each touched customer in the
-# churn population. The web history is the publication's days (customer_recent_web_activity) with the live
-# events added, sessionized as int_web_events_sessionized does: a live event continues the session of the
-# customer's last published event when it follows it within the timeout. {categorical}: the CRM attributes.
-CHURN_FEATURES_SQL = """
+# The touched customers' live events sessionized as int_web_events_sessionized does, after their last published
+# event (customer_recent_web_activity): a row of its own, first on a tie, whose session a live event within the
+# timeout ({session_timeout_seconds}) continues. A live event before the last published one would cut the
+# published sessions anew: such a customer (out_of_order) keeps their published web history until the next build.
+SESSIONS_SQL = """
+create or replace temp view published_last_event as
+select customer_id, max(last_event_at) as last_event_at
+from published.customer_recent_web_activity
+where customer_id in (select customer_id from touched)
+group by customer_id;
+
+create or replace temp view out_of_order as
+select distinct valid_events.customer_id
+from valid_events
+inner join published_last_event on valid_events.customer_id = published_last_event.customer_id
+where valid_events.event_at < published_last_event.last_event_at;
+
+create or replace temp view sessionized_events as
 with
 
-published_web as (
-    select *
-    from published.customer_recent_web_activity
-    where customer_id in (select customer_id from touched)
-),
-
--- A live event before the customer's last published one would cut the published sessions anew: such a
--- customer's churn is left to the batch.
-out_of_order as (
-    select distinct valid_events.customer_id
-    from valid_events
-    inner join (
-        select customer_id, max(last_event_at) as last_event_at from published_web group by customer_id
-    ) as published_last on valid_events.customer_id = published_last.customer_id
-    where valid_events.event_at < published_last.last_event_at
-),
-
--- Each customer's live events and their last published event (a row of its own, first on a tie).
 events as (
     select customer_id, event_id, event_at, event_date, event_type, duration_seconds, false as is_published
     from valid_events
+    where customer_id not in (select customer_id from out_of_order)
     union all
-    select customer_id, null, max(last_event_at), cast(max(last_event_at) as date), null, 0, true
-    from published_web
-    group by customer_id
+    select customer_id, null, last_event_at, cast(last_event_at as date), null, 0, true
+    from published_last_event
 ),
 
 gaps as (
@@ -213,13 +221,13 @@ gaps as (
     from events
 ),
 
-sessionized as (
+numbered as (
     select
         *,
         sum(
             case
                 when previous_event_at is null then 1
-                when date_diff('second', previous_event_at, event_at) > $session_timeout_seconds then 1
+                when date_diff('second', previous_event_at, event_at) > {session_timeout_seconds} then 1
                 else 0
             end
         ) over (
@@ -227,6 +235,25 @@ sessionized as (
             rows between unbounded preceding and current row
         ) as session_number
     from gaps
+)
+
+select
+    *,
+    -- the live events of the customer's last published session
+    coalesce(session_number = 1 and published_date is not null, false) as is_continued
+from numbered;
+"""
+
+# As of $as_of, the churn features (customer_churn_features at the as-of cutoff) of each touched customer in the
+# churn population: the publication's web days with the live sessions' added, and the orders.
+# {categorical}: the CRM attributes.
+CHURN_FEATURES_SQL = """
+with
+
+published_web as (
+    select *
+    from published.customer_recent_web_activity
+    where customer_id in (select customer_id from touched)
 ),
 
 live_web as (
@@ -234,12 +261,12 @@ live_web as (
         customer_id,
         event_date as activity_date,
         -- the last published event's session already counts on its own day
-        count(distinct case when not coalesce(session_number = 1 and event_date = published_date, false)
-            then session_number end) as sessions,
+        count(distinct case when not (is_continued and event_date = published_date) then session_number end)
+            as sessions,
         count(*) as events,
         sum(case when event_type = 'feature_click' then 1 else 0 end) as features_clicked,
         sum(duration_seconds) as duration_seconds
-    from sessionized
+    from sessionized_events
     where not is_published
     group by customer_id, event_date
 ),
@@ -336,6 +363,182 @@ order by aggregated.customer_id
 """
 
 
+# As of $as_of, every customer's engagement score and value score (customer_engagement, customer_value_score):
+# both rank a customer among all of the publication's customers, so all are computed again, each touched
+# customer from their sessions with the live ones ({engagement_score}, {value_score}: the weighted sums, as the
+# models render them from the vars). Returns the touched customers' rows.
+POPULATION_SQL = """
+with
+
+live_sessions as (
+    select
+        customer_id,
+        is_continued,
+        min(event_at) as started_at,
+        max(event_at + to_seconds(duration_seconds)) as ended_at,
+        count(*) as events,
+        sum(case when event_type = 'page_view' then 1 else 0 end) as pages_viewed,
+        sum(case when event_type = 'feature_click' then 1 else 0 end) as features_clicked,
+        sum(duration_seconds) as duration_seconds
+    from sessionized_events
+    where not is_published
+    group by customer_id, session_number, is_continued
+),
+
+-- The published session each continued one extends: the customer's last.
+continued as (
+    select published_sessions.*
+    from published.fct_web_sessions as published_sessions
+    inner join (
+        select customer_id, max(started_at) as started_at
+        from published.fct_web_sessions
+        where customer_id in (select customer_id from live_sessions where is_continued)
+        group by customer_id
+    ) as last_sessions
+        on published_sessions.customer_id = last_sessions.customer_id
+        and published_sessions.started_at = last_sessions.started_at
+),
+
+sessions as (
+    select customer_id, started_at, session_minutes, pages_viewed, features_clicked, usage_minutes
+    from published.fct_web_sessions
+    anti join continued on fct_web_sessions.customer_id = continued.customer_id
+        and fct_web_sessions.started_at = continued.started_at
+    union all
+    select
+        continued.customer_id,
+        continued.started_at,
+        date_diff('second', continued.started_at, greatest(continued.ended_at, live_sessions.ended_at))
+            / cast(60 as double),
+        continued.pages_viewed + live_sessions.pages_viewed,
+        continued.features_clicked + live_sessions.features_clicked,
+        (round(continued.usage_minutes * 60) + live_sessions.duration_seconds) / cast(60 as double)
+    from continued
+    inner join live_sessions on continued.customer_id = live_sessions.customer_id and live_sessions.is_continued
+    union all
+    select
+        customer_id,
+        started_at,
+        date_diff('second', started_at, ended_at) / cast(60 as double),
+        pages_viewed,
+        features_clicked,
+        duration_seconds / cast(60 as double)
+    from live_sessions
+    where not is_continued
+),
+
+windowed_sessions as (
+    select
+        *,
+        cast(started_at as date) > cast($as_of as date) - to_days($trend_days) as is_last_period,
+        cast(started_at as date) <= cast($as_of as date) - to_days($trend_days)
+        and cast(started_at as date) > cast($as_of as date) - to_days(2 * $trend_days) as is_previous_period,
+        cast(started_at as date) > cast($as_of as date) - to_days($window_days) as is_in_window
+    from sessions
+),
+
+web_activity as (
+    select
+        customer_id,
+        sum(case when is_in_window then 1 else 0 end) as sessions,
+        cast(sum(cast(case when is_in_window then usage_minutes else 0 end as decimal(38, 12))) as double)
+            as usage_minutes,
+        sum(case when is_in_window then pages_viewed else 0 end) as pages_viewed,
+        sum(case when is_in_window then features_clicked else 0 end) as features_clicked,
+        cast(sum(cast(case when is_in_window then session_minutes else 0 end as decimal(38, 12))) as double)
+            as session_minutes
+    from windowed_sessions
+    group by customer_id
+),
+
+-- dim_customers as of $as_of, with the touched customers' revenue orders
+orders_summary as (
+    select customer_id, min(order_date) as first_order_date, max(order_date) as last_order_date,
+        sum(amount) as total_revenue
+    from revenue_orders
+    group by customer_id
+),
+
+customers as (
+    select
+        customers.customer_id,
+        coalesce(orders_summary.first_order_date, customers.first_order_date) as first_order_date,
+        coalesce(orders_summary.last_order_date, customers.last_order_date) as last_order_date,
+        cast(coalesce(orders_summary.total_revenue, customers.lifetime_revenue) as decimal(18, 2)) as lifetime_revenue
+    from published.dim_customers as customers
+    left join orders_summary on customers.customer_id = orders_summary.customer_id
+),
+
+engagement as (
+    select
+        customers.customer_id,
+        cast(coalesce(web_activity.usage_minutes, 0) as double) as usage_minutes,
+        cast(coalesce(web_activity.pages_viewed, 0) as integer) as pages_viewed,
+        cast(coalesce(web_activity.features_clicked, 0) as integer) as features_clicked,
+        coalesce(web_activity.session_minutes / nullif(web_activity.sessions, 0), 0) as avg_session_minutes
+    from customers
+    left join web_activity on customers.customer_id = web_activity.customer_id
+),
+
+engagement_scored as (
+    select
+        customer_id,
+        {engagement_score} as engagement_score
+    from (
+        select
+            customer_id,
+            percent_rank() over (order by usage_minutes) as usage_minutes_norm,
+            percent_rank() over (order by pages_viewed) as pages_viewed_norm,
+            percent_rank() over (order by features_clicked) as features_clicked_norm,
+            percent_rank() over (order by avg_session_minutes) as avg_session_minutes_norm
+        from engagement
+    )
+),
+
+value_normalized as (
+    select
+        customers.customer_id,
+        engagement_scored.engagement_score,
+        (select count(*) > 0 from sessions) as has_web_activity,
+        engagement_scored.engagement_score / 100.0 as engagement_norm,
+        percent_rank() over (order by coalesce(customers.last_order_date, cast('1900-01-01' as date)))
+            as order_recency_norm,
+        percent_rank() over (
+            order by 30.0 * cast(customers.lifetime_revenue as double) / greatest(
+                coalesce(date_diff('day', customers.first_order_date, cast($as_of as date)), 0), $spend_rate_min_days
+            )
+        ) as monetary_norm
+    from customers
+    inner join engagement_scored on customers.customer_id = engagement_scored.customer_id
+),
+
+value_scored as (
+    select
+        *,
+        {value_score} as value_score
+    from (
+        select
+            *,
+            case when has_web_activity then engagement_norm else order_recency_norm end as activity_norm
+        from value_normalized
+    )
+),
+
+ranked as (
+    select
+        customer_id,
+        engagement_score,
+        value_score,
+        percent_rank() over (order by value_score) >= 1 - {high_value_share} as is_high_value
+    from value_scored
+)
+
+select * from ranked
+where customer_id in (select customer_id from touched) and customer_id not in (select customer_id from out_of_order)
+order by customer_id
+"""
+
+
 class LogReader:
     """The complete lines appended to a live log since the last read (a line being written waits)."""
 
@@ -357,7 +560,7 @@ class LogReader:
 
 @dataclass(frozen=True)
 class LiveSettings:
-    """The dbt vars the batch scores with that live scoring needs too (`from_vars`: the project's vars)."""
+    """What the batch scores with that live scoring needs too: dbt vars, and the next best action rules."""
 
     annual_discount_rate: float
     churn_horizon_days: int
@@ -365,12 +568,29 @@ class LiveSettings:
     churn_long_window_days: int
     session_timeout_minutes: int
     churn_risk_tiers: dict[str, float]
+    engagement_window_days: int
+    engagement_trend_days: int
+    engagement_weights: dict[str, float]
+    spend_rate_min_days: int
+    value_score_weights: dict[str, float]
+    high_value_share: float
+    next_best_action_rules: pd.DataFrame
 
     @classmethod
-    def from_vars(cls, project_vars: dict) -> LiveSettings:
+    def from_project(cls, project_dir: Path) -> LiveSettings:
+        """The settings of the dbt project at `project_dir`: its vars and its next_best_action_rules seed."""
+        project_vars = yaml.safe_load((project_dir / "dbt_project.yml").read_text())["vars"]
         fields = {"annual_discount_rate": project_vars["clv_annual_discount_rate"]}
         fields |= {name: project_vars[name] for name in cls.__dataclass_fields__ if name in project_vars}
-        return cls(**fields)
+        rules = pd.read_csv(project_dir / "seeds" / "next_best_action_rules.csv")
+        return cls(**fields, next_best_action_rules=rules.sort_values("rule_priority", ignore_index=True))
+
+    def weighted_score(self, weights: dict[str, float], names: dict[str, str]) -> str:
+        """A 0-100 weighted sum of normalized columns, the SQL text customer_engagement and customer_value_score
+        render from the same vars (`names`: weight key -> column, in the models' order), so that DuckDB computes
+        the same doubles."""
+        terms = " + ".join(f"{weights[key]} * {column}" for key, column in names.items())
+        return f"100.0 * ({terms}) / {sum(weights.values())}"
 
 
 class LiveScorer:
@@ -412,6 +632,7 @@ class LiveScorer:
         self._versions = dict(zip(versions["model_family"], versions["model_version"].astype(int), strict=True))
         self._clv = ClvVersion.from_registry(versions[versions["model_family"] == CLV_FAMILY])
         self._churn = ChurnVersion.from_registry(versions[versions["model_family"] == CHURN_FAMILY])
+        self._segments = SegmentVersion.from_registry(versions[versions["model_family"] == SEGMENTS_FAMILY])
         self._loaded = True
 
     def refresh(self) -> int:
@@ -457,8 +678,10 @@ class LiveScorer:
             cursor.register("live_events", live["web_events"])
             cursor.register("new_events", pa.Table.from_pylist(new_events, schema=LIVE_SCHEMAS["web_events"]))
             cursor.execute(VALID_ROWS_SQL)
+            cursor.execute(SESSIONS_SQL.format(session_timeout_seconds=60 * settings.session_timeout_minutes))
             (as_of,) = cursor.execute(AS_OF_SQL, {"as_of": self._as_of}).fetchone()
             summary = cursor.execute(SUMMARY_SQL, {"as_of": as_of}).df()
+            population = cursor.execute(self._population_sql(), self._population_parameters(as_of)).df()
             churn_features = None
             if self._churn is not None:
                 attributes = "".join(
@@ -472,19 +695,72 @@ class LiveScorer:
                         "horizon": settings.churn_horizon_days,
                         "recent": settings.churn_recent_days,
                         "long_window": settings.churn_long_window_days,
-                        "session_timeout_seconds": 60 * settings.session_timeout_minutes,
                     },
                 ).df()
-        scores = self._rfm_and_clv(summary)
+        buyers = self._rfm_and_clv(summary)
+        scores = buyers.merge(population, on="customer_id", how="outer")
         if churn_features is not None:
-            churn = self._churn_scores(churn_features, scores["customer_id"])
+            churn = self._churn_scores(churn_features, buyers["customer_id"])
             scores = scores.merge(churn, on="customer_id", how="left")
+        scores = self._with_actions(scores)
         scores = scores.astype(object).where(scores.notna(), None)
         scored_at = datetime.now(UTC)
         for row in scores.to_dict("records"):
             row |= {"as_of_date": as_of, "scored_at": scored_at, "model_versions": self._versions}
             self._scores[row.pop("customer_id")] = row
         return as_of
+
+    def _population_sql(self) -> str:
+        settings = self.settings
+        engagement = {name: f"{name}_norm" for name in ENGAGEMENT_MEASURES}
+        return POPULATION_SQL.format(
+            engagement_score=settings.weighted_score(settings.engagement_weights, engagement),
+            value_score=settings.weighted_score(
+                settings.value_score_weights, {"engagement": "activity_norm", "monetary": "monetary_norm"}
+            ),
+            high_value_share=settings.high_value_share,
+        )
+
+    def _population_parameters(self, as_of: date) -> dict:
+        settings = self.settings
+        return {
+            "as_of": as_of,
+            "window_days": settings.engagement_window_days,
+            "trend_days": settings.engagement_trend_days,
+            "spend_rate_min_days": settings.spend_rate_min_days,
+        }
+
+    def _with_actions(self, scores: pd.DataFrame) -> pd.DataFrame:
+        """`scores` with each buyer's segment (the registered version's nearest centroid of the features
+        customer_segment_features gives it) and next best action (the first matching rule, and the value it is
+        expected to save), as customer_segments and customer_next_best_action choose them; none without churn
+        scores to segment on."""
+        if scores.empty or "risk_tier" not in scores or self._segments is None:
+            return scores
+        features = scores[scores["risk_tier"].notna() & scores["engagement_score"].notna()]
+        features = features.assign(
+            monetary=features["monetary"].astype(float),
+            value_band=np.where(features["is_high_value"].astype(bool), "high", "standard"),
+        )
+        segments = assign_segments(features, self._segments)[["customer_id", "segment_name"]]
+        chosen = features.merge(segments, on="customer_id")
+        rules = self.settings.next_best_action_rules
+        actions = []
+        for customer in chosen.itertuples():
+            matches = rules[
+                rules["segment_name"].isin(["*", customer.segment_name])
+                & rules["risk_tier"].isin(["*", customer.risk_tier])
+                & rules["value_band"].isin(["*", customer.value_band])
+            ]
+            if matches.empty:
+                continue
+            rule = matches.iloc[0]
+            saved = customer.clv_12m * (customer.churn_probability * rule["retention_uplift"] + rule["upsell_uplift"])
+            actions.append((customer.customer_id, customer.segment_name, rule["next_best_action"], saved))
+        actions = pd.DataFrame(
+            actions, columns=["customer_id", "segment_name", "next_best_action", "expected_value_saved"]
+        )
+        return scores.merge(actions, on="customer_id", how="left")
 
     def _rfm_and_clv(self, summary: pd.DataFrame) -> pd.DataFrame:
         """The RFM measures and CLV scores of the customers of `summary` (SUMMARY_SQL)."""

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import httpx
 import pytest
+from conftest import PROJECT_DIR
 from test_api import KEY, serve
 
 from customer_scoring.api import MAX_ITEMS, create_app
@@ -63,7 +64,7 @@ def logged(raw_dir: Path, source: str, id_column: str) -> list[str]:
     return [json.loads(line)[id_column] for line in log_path(raw_dir, source).read_text().splitlines()]
 
 
-def test_a_read_key_cannot_write_nor_an_ingest_key_read(published, raw_dir, dbt_vars):
+def test_a_read_key_cannot_write_nor_an_ingest_key_read(published, raw_dir):
     with serve(published, env=ingest_env(raw_dir)) as (client, _):
         (customer,) = customers(published, 1)
         body = [order("o-1", customer)]
@@ -75,7 +76,7 @@ def test_a_read_key_cannot_write_nor_an_ingest_key_read(published, raw_dir, dbt_
     with serve(published, env={"CUSTOMER_SCORING_RAW_DIR": str(raw_dir)}) as (client, _):
         assert client.post("/orders", json=body, headers={"X-API-Key": ""}).status_code == 401
     with pytest.raises(ValueError, match="must not also be a read key"):
-        create_app(published, [KEY], [KEY], raw_dir, LiveSettings.from_vars(dbt_vars))
+        create_app(published, [KEY], [KEY], raw_dir, LiveSettings.from_project(PROJECT_DIR))
 
 
 def test_posted_items_are_stored_once_and_rejections_say_why(published, raw_dir):

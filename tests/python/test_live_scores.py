@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 import duckdb
 import pytest
+from conftest import PROJECT_DIR
 from test_api import serve
 from test_api_ingest import INGEST_KEY, ingest_env
 
@@ -17,6 +18,9 @@ from customer_scoring.api import Warehouse
 from customer_scoring.ingest import Intake
 from customer_scoring.live import CHURN_COLUMNS, CLV_COLUMNS, RFM_COLUMNS, LiveScorer, LiveSettings
 
+# customer_scores' columns that rank a customer among all, and the segment and action chosen from them.
+RANKED_COLUMNS = ["engagement_score", "value_score"]
+CHOSEN_COLUMNS = ["is_high_value", "segment_name", "next_best_action", "expected_value_saved"]
 # Customers the day's orders go to: buyers, and customers who had never bought before.
 BUYERS, FIRST_BUYERS = 40, 5
 # Buyers with web history who order nothing that day but visit: those whose last event is latest.
@@ -86,20 +90,13 @@ def live_day(published, dataset, tmp_path_factory):
         for hour in (9, 10)
     ]
     visitors = [row[0] for row in published_rows(published, VISITORS_SQL, [buyers])]
-    # A visit 10 minutes after the visitor's last published event continues that session, and an event an
-    # hour before a customer's last published one comes out of order.
+    # A visit 10 minutes after the visitor's last published event continues that session.
     events += [
         {"event_id": f"live-v{k}", "customer_id": customer, "event_ts": str(last_event_at + timedelta(minutes=10))}
         | page
         | {"duration_seconds": 30}
         for k, (customer, last_event_at) in enumerate(published_rows(published, LAST_EVENTS_SQL, [visitors]))
     ]
-    (late, late_at) = published_rows(published, LAST_EVENTS_SQL, [buyers])[0]
-    events.append(
-        {"event_id": "live-late", "customer_id": late, "event_ts": str(late_at - timedelta(hours=1))}
-        | page
-        | {"duration_seconds": 5}
-    )
     touched = buyers + first_buyers + visitors
     with serve(published, env=ingest_env(raw)) as (client, _):
         writer = {"X-API-Key": INGEST_KEY}
@@ -114,7 +111,7 @@ def live_day(published, dataset, tmp_path_factory):
                     live[customer] = body["live"]
             time.sleep(0.05)
         assert client.get("/customers/nobody").status_code == 404
-    return {"day": day, "raw": raw, "live": live, "touched": touched, "orders": orders, "late": late}
+    return {"day": day, "raw": raw, "live": live, "touched": touched, "orders": orders}
 
 
 def test_every_touched_customer_gets_live_scores_as_of_the_new_day(live_day, published):
@@ -138,6 +135,7 @@ def test_the_next_batch_publishes_the_live_scores(live_day, warehouse, dbt, tmp_
         rows = con.execute(
             f"""select rfm.customer_id, rfm.as_of_date, {", ".join(f"rfm.{c}" for c in RFM_COLUMNS)},
                 {", ".join(f"clv.{c}" for c in CLV_COLUMNS)}, scores.churn_probability, scores.risk_tier,
+                {", ".join(f"scores.{c}" for c in RANKED_COLUMNS + CHOSEN_COLUMNS)},
                 [risk.driver_1, risk.driver_2, risk.driver_3] as churn_drivers,
                 {", ".join(f"risk.{c}" for c in CHURN_COLUMNS if c.startswith(("median_", "survival_")))}
             from customer_rfm as rfm
@@ -148,8 +146,6 @@ def test_the_next_batch_publishes_the_live_scores(live_day, warehouse, dbt, tmp_
             [live_day["touched"]],
         ).df()
     assert len(rows) == len(live_day["touched"])
-    assert live_day["live"][live_day["late"]]["churn_probability"] is None
-    churn_scored = 0
     for batch in rows.to_dict("records"):
         customer = batch["customer_id"]
         live = live_day["live"][customer]
@@ -158,24 +154,22 @@ def test_the_next_batch_publishes_the_live_scores(live_day, warehouse, dbt, tmp_
             assert float(batch[column]) == live[column], (customer, column)
         for column in CLV_COLUMNS:
             assert live[column] == pytest.approx(batch[column], rel=1e-9, abs=0), (customer, column)
-        if customer == live_day["late"]:
-            continue
-        churn_scored += 1
         assert (live["risk_tier"], live["churn_drivers"]) == (batch["risk_tier"], list(batch["churn_drivers"])), (
             customer
         )
-        for column in ["churn_probability", *CHURN_COLUMNS[3:]]:
+        for column in ["churn_probability", *CHURN_COLUMNS[3:], *RANKED_COLUMNS, "expected_value_saved"]:
             assert live[column] == pytest.approx(batch[column], rel=1e-9, abs=0, nan_ok=True), (customer, column)
-    assert churn_scored == len(live_day["touched"]) - 1
+        for column in ["is_high_value", "segment_name", "next_best_action"]:
+            assert live[column] == batch[column], (customer, column)
 
 
-def test_orders_that_move_nothing_leave_the_published_scores(published, dbt_vars, tmp_path):
+def test_orders_that_move_nothing_leave_the_published_scores(published, tmp_path):
     intake = Intake(tmp_path)
     (buyer, frequency, monetary) = published_rows(
         published, "select customer_id, frequency, monetary from customer_rfm order by customer_id limit 1"
     )[0]
     warehouse = Warehouse(published)
-    scorer = LiveScorer(tmp_path, warehouse.cursor, warehouse.file_id, LiveSettings.from_vars(dbt_vars))
+    scorer = LiveScorer(tmp_path, warehouse.cursor, warehouse.file_id, LiveSettings.from_project(PROJECT_DIR))
     order = {"order_ts": "2025-12-31 09:00:00", "amount": "9.00", "currency": "USD"}
     # An order of a customer the CRM does not know (staging will quarantine it): no one to score.
     intake.accept("orders", [order | {"order_id": "x-1", "customer_id": "nobody", "status": "completed"}])
@@ -184,3 +178,23 @@ def test_orders_that_move_nothing_leave_the_published_scores(published, dbt_vars
     intake.accept("orders", [order | {"order_id": "x-2", "customer_id": buyer, "status": "cancelled"}])
     assert scorer.refresh() == 1
     assert (scorer.scores(buyer)["frequency"], scorer.scores(buyer)["monetary"]) == (frequency, float(monetary))
+
+
+def test_an_event_out_of_order_leaves_its_customer_to_the_batch(published, tmp_path):
+    """A live event before the customer's last published one would re-cut published sessions: the scores that
+    read web activity wait for the batch; those of the orders do not."""
+    (customer, last_event_at) = published_rows(
+        published,
+        LAST_EVENTS_SQL,
+        [[row[0] for row in published_rows(published, "select customer_id from customer_rfm")]],
+    )[0]
+    warehouse = Warehouse(published)
+    scorer = LiveScorer(tmp_path, warehouse.cursor, warehouse.file_id, LiveSettings.from_project(PROJECT_DIR))
+    event = {"event_type": "page_view", "event_target": "/pricing", "duration_seconds": 5}
+    late = event | {"event_id": "late", "customer_id": customer, "event_ts": str(last_event_at - timedelta(hours=1))}
+    Intake(tmp_path).accept("web_events", [late])
+    assert scorer.refresh() == 1
+    scores = scorer.scores(customer)
+    assert scores["frequency"] is not None and scores["p_alive"] is not None
+    waiting = ["churn_probability", "risk_tier", *RANKED_COLUMNS, *CHOSEN_COLUMNS]
+    assert [scores.get(column) for column in waiting] == [None] * len(waiting)
