@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/bench_live.py --published data/warehouse.duckdb --rate 200 --seconds 30
 
-Starts the API (uvicorn, one process, as `make api` does) on a free loopback port over the publication,
-with live logs of its own in a scratch directory, then posts orders at --rate orders a second for
---seconds (--batch orders per request), each to a different buyer of the publication, dated the day after
+Starts the API (uvicorn, one process and its live-scoring process, as `make api` does) on a free loopback
+port over the publication, with live logs of its own in a scratch directory, then posts orders at --rate
+orders a second for --seconds (--batch orders per request), each to a different buyer of the publication,
+dated the day after
 its as-of date. A watcher follows one order in --sample: from the moment its POST returned, it reads
 `GET /customers/{id}` every --poll seconds until the live scores count the order. Prints the visibility
 latency (p50 / p99 / max), the rate achieved, and the latency of the reads the watcher made beside

@@ -14,11 +14,13 @@ Swagger UI at /docs is served from the API itself, so it works without a network
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import secrets
 import threading
 from contextlib import asynccontextmanager
 from datetime import date, datetime
+from multiprocessing.managers import BaseManager
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -210,7 +212,8 @@ class Warehouse:
     def _open(self) -> duckdb.DuckDBPyConnection:
         # duckdb.connect(path) hands back the cached database of the replaced file while any connection to it
         # lives; an in-memory database is never shared, and ATTACH opens the file the path names now.
-        connection = duckdb.connect()
+        # One thread a query: the requests and the live scorer run side by side, and their queries are small.
+        connection = duckdb.connect(config={"threads": 1})
         try:
             connection.execute("attach ? as published (read_only)", [str(self.path)])
         except duckdb.IOException as error:
@@ -223,6 +226,39 @@ class Warehouse:
             cursor.execute(sql, parameters or [])
             names = [column[0] for column in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+class LiveScoring:
+    """The live scorer (`customer_scoring.live.LiveScorer`) following the live logs in a thread of the process
+    that makes it. The API makes it in a process of its own (`_LiveScoringManager`) and reads its scores
+    through a proxy, so that scoring and requests do not take turns on one interpreter lock; that process
+    ends when the API's does, even when the API is killed."""
+
+    def __init__(self, warehouse_path: Path, raw_dir: Path, settings: LiveSettings):
+        warehouse = Warehouse(warehouse_path)
+        self._scorer = LiveScorer(raw_dir, warehouse.cursor, warehouse.file_id, settings)
+        self._stop = threading.Event()
+        self._parent = os.getppid()
+        threading.Thread(target=self._scorer.run, args=(self._stop,), name="live-scoring", daemon=True).start()
+        threading.Thread(target=self._follow_parent, name="live-scoring-parent", daemon=True).start()
+
+    def _follow_parent(self) -> None:
+        while not self._stop.wait(1):
+            if os.getppid() != self._parent:  # the API is gone without stopping us
+                os._exit(0)
+
+    def scores(self, customer_id: str) -> dict | None:
+        return self._scorer.scores(customer_id)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+class _LiveScoringManager(BaseManager):
+    """A process serving one `LiveScoring` to the API."""
+
+
+_LiveScoringManager.register("LiveScoring", LiveScoring)
 
 
 def create_app(
@@ -242,16 +278,15 @@ def create_app(
         raise ValueError("an ingest key (CUSTOMER_SCORING_INGEST_KEYS) must not also be a read key")
     warehouse = Warehouse(warehouse_path)
     intake = Intake(raw_dir) if ingest_keys else None
-    live = LiveScorer(raw_dir, warehouse.cursor, warehouse.file_id, live_settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        stop = threading.Event()
-        scorer = threading.Thread(target=live.run, args=(stop,), name="live-scoring", daemon=True)
-        scorer.start()
+        manager = _LiveScoringManager(ctx=multiprocessing.get_context("spawn"))
+        manager.start()
+        app.state.live = manager.LiveScoring(warehouse_path, raw_dir, live_settings)
         yield
-        stop.set()
-        scorer.join()
+        app.state.live.stop()
+        manager.shutdown()
 
     # /docs with Swagger UI's files from the fastapi-offline package instead of a CDN; no ReDoc.
     app = FastAPIOffline(
@@ -289,7 +324,8 @@ def create_app(
         if not rows:
             raise HTTPException(404, f"no customer {customer_id!r}")
         drivers = [rows[0].pop(f"driver_{rank}") for rank in (1, 2, 3)]
-        return {**rows[0], "churn_drivers": [driver for driver in drivers if driver], "live": live.scores(customer_id)}
+        live = app.state.live.scores(customer_id)
+        return {**rows[0], "churn_drivers": [driver for driver in drivers if driver], "live": live}
 
     @app.get("/customers", response_model=CustomerPage, dependencies=secured)
     def customers(

@@ -75,14 +75,12 @@ def as_text(value: str | float | None) -> str | None:
     return np.format_float_positional(value, trim="-") if isinstance(value, float) else str(value)
 
 
-def rejections(source: str, items: list[dict], connection: duckdb.DuckDBPyConnection) -> list[str | None]:
+def rejections(source: str, items: list[dict], cursor: duckdb.DuckDBPyConnection) -> list[str | None]:
     """Per item (a dict of the source's columns), the first base-model check it fails, None when it passes.
-    Runs on a cursor of `connection` (opening a database per call would cost more than the checks)."""
-    table = pa.Table.from_pylist(items, schema=LIVE_SCHEMAS[source])
-    with connection.cursor() as cursor:
-        cursor.register("items", table)
-        # DuckDB keeps a plain scan's rows in their order (preserve_insertion_order, on by default).
-        rows = cursor.execute(f"select {CHECKS[source]} from items").fetchall()
+    Runs on `cursor`, kept by the caller: opening a database or a cursor per call costs more than the checks."""
+    cursor.register("items", pa.Table.from_pylist(items, schema=LIVE_SCHEMAS[source]))
+    # DuckDB keeps a plain scan's rows in their order (preserve_insertion_order, on by default).
+    rows = cursor.execute(f"select {CHECKS[source]} from items").fetchall()
     return [reason for (reason,) in rows]
 
 
@@ -197,7 +195,9 @@ class Intake:
 
     def __init__(self, raw_dir: Path):
         self.logs = {source: LandingLog(raw_dir, source) for source in LIVE_SCHEMAS}
-        self._checks = duckdb.connect()
+        # One thread a query (an item's checks are a small query) and a cursor per calling thread.
+        self._checks = duckdb.connect(config={"threads": 1})
+        self._cursors = threading.local()
 
     def accept(self, source: str, items: list[dict]) -> list[Outcome]:
         """Per item (a dict of raw source fields; a missing field is null), what became of it."""
@@ -206,7 +206,9 @@ class Intake:
         if source == "orders":
             for row in rows:
                 row["amount"] = as_text(row["amount"])
-        reasons = rejections(source, rows, self._checks) if rows else []
+        if not hasattr(self._cursors, "cursor"):
+            self._cursors.cursor = self._checks.cursor()
+        reasons = rejections(source, rows, self._cursors.cursor) if rows else []
         accepted = [row for row, reason in zip(rows, reasons, strict=True) if reason is None]
         stored = iter(self.logs[source].append(accepted))
         return [

@@ -32,6 +32,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -69,12 +70,12 @@ CHURN_COLUMNS = [
 # int_orders_validated and int_web_events_validated keep, and their revenue orders, the publication's and
 # the live ones: views the queries below read.
 VALID_ROWS_SQL = """
-create or replace temp view touched as
+create or replace temp table touched as
 select nullif(trim(customer_id), '') as customer_id from live_orders
 union
 select nullif(trim(customer_id), '') from live_events;
 
-create or replace temp view typed_orders as
+create or replace temp table typed_orders as
 select
     nullif(trim(order_id), '') as order_id,
     nullif(trim(customer_id), '') as customer_id,
@@ -83,19 +84,19 @@ select
     lower(trim(status)) = 'completed' as is_revenue
 from live_orders;
 
-create or replace temp view published_orders as
+create or replace temp table published_orders as
 select order_id, customer_id, order_date, amount, is_revenue
 from published.fct_orders
 where customer_id in (select customer_id from touched);
 
-create or replace temp view valid_orders as
+create or replace temp table valid_orders as
 select typed_orders.*
 from typed_orders
 inner join published.dim_customers as customers on typed_orders.customer_id = customers.customer_id
 where typed_orders.order_date >= customers.signup_date
     and typed_orders.order_id not in (select order_id from published_orders);
 
-create or replace temp view revenue_orders as
+create or replace temp table revenue_orders as
 select customer_id, order_date, amount
 from (
     select customer_id, order_date, amount, is_revenue from published_orders
@@ -104,7 +105,7 @@ from (
 )
 where is_revenue;
 
-create or replace temp view valid_events as
+create or replace temp table valid_events as
 select
     nullif(trim(live_events.event_id), '') as event_id,
     customers.customer_id,
@@ -188,19 +189,19 @@ order by summary.customer_id
 # timeout ({session_timeout_seconds}) continues. A live event before the last published one would cut the
 # published sessions anew: such a customer (out_of_order) keeps their published web history until the next build.
 SESSIONS_SQL = """
-create or replace temp view published_last_event as
+create or replace temp table published_last_event as
 select customer_id, max(last_event_at) as last_event_at
 from published.customer_recent_web_activity
 where customer_id in (select customer_id from touched)
 group by customer_id;
 
-create or replace temp view out_of_order as
+create or replace temp table out_of_order as
 select distinct valid_events.customer_id
 from valid_events
 inner join published_last_event on valid_events.customer_id = published_last_event.customer_id
 where valid_events.event_at < published_last_event.last_event_at;
 
-create or replace temp view sessionized_events as
+create or replace temp table sessionized_events as
 with
 
 events as (
@@ -363,83 +364,103 @@ order by aggregated.customer_id
 """
 
 
-# As of $as_of, every customer's engagement score and value score (customer_engagement, customer_value_score):
-# both rank a customer among all of the publication's customers, so all are computed again, each touched
-# customer from their sessions with the live ones ({engagement_score}, {value_score}: the weighted sums, as the
-# models render them from the vars). Returns the touched customers' rows.
-POPULATION_SQL = """
+# The touched customers' sessions as the batch will cut them (fct_web_sessions): their published ones, the last
+# extended by the live events that continue it, and the new live ones.
+TOUCHED_SESSIONS_SQL = """
+create or replace temp table live_sessions as
+select
+    customer_id,
+    is_continued,
+    min(event_at) as started_at,
+    max(event_at + to_seconds(duration_seconds)) as ended_at,
+    sum(case when event_type = 'page_view' then 1 else 0 end) as pages_viewed,
+    sum(case when event_type = 'feature_click' then 1 else 0 end) as features_clicked,
+    sum(duration_seconds) as duration_seconds
+from sessionized_events
+where not is_published
+group by customer_id, session_number, is_continued;
+
+create or replace temp table published_sessions as
+select * from published.fct_web_sessions
+where customer_id in (select customer_id from touched);
+
+create or replace temp table continued as
+select published_sessions.*
+from published_sessions
+inner join (
+    select customer_id, max(started_at) as started_at
+    from published_sessions
+    where customer_id in (select customer_id from live_sessions where is_continued)
+    group by customer_id
+) as last_sessions
+    on published_sessions.customer_id = last_sessions.customer_id
+    and published_sessions.started_at = last_sessions.started_at;
+
+create or replace temp view metric_sessions as
+select customer_id, started_at, session_minutes, pages_viewed, features_clicked, usage_minutes
+from published_sessions
+anti join continued
+    on published_sessions.customer_id = continued.customer_id and published_sessions.started_at = continued.started_at
+union all
+select
+    continued.customer_id,
+    continued.started_at,
+    date_diff('second', continued.started_at, greatest(continued.ended_at, live_sessions.ended_at))
+        / cast(60 as double),
+    continued.pages_viewed + live_sessions.pages_viewed,
+    continued.features_clicked + live_sessions.features_clicked,
+    (round(continued.usage_minutes * 60) + live_sessions.duration_seconds) / cast(60 as double)
+from continued
+inner join live_sessions on continued.customer_id = live_sessions.customer_id and live_sessions.is_continued
+union all
+select
+    customer_id,
+    started_at,
+    date_diff('second', started_at, ended_at) / cast(60 as double),
+    pages_viewed,
+    features_clicked,
+    duration_seconds / cast(60 as double)
+from live_sessions
+where not is_continued;
+
+-- dim_customers' order summary of the touched customers, with their live revenue orders
+create or replace temp view metric_customers as
+select
+    customers.customer_id,
+    coalesce(orders_summary.first_order_date, customers.first_order_date) as first_order_date,
+    coalesce(orders_summary.last_order_date, customers.last_order_date) as last_order_date,
+    cast(coalesce(orders_summary.total_revenue, customers.lifetime_revenue) as decimal(18, 2)) as lifetime_revenue
+from published.dim_customers as customers
+left join (
+    select customer_id, min(order_date) as first_order_date, max(order_date) as last_order_date,
+        sum(amount) as total_revenue
+    from revenue_orders
+    group by customer_id
+) as orders_summary on customers.customer_id = orders_summary.customer_id
+where customers.customer_id in (select customer_id from touched)
+    and customers.customer_id not in (select customer_id from out_of_order);
+"""
+
+# The publication's sessions and customers, for the population's measures before any live row.
+PUBLISHED_METRICS_SQL = """
+create or replace temp view metric_sessions as
+select customer_id, started_at, session_minutes, pages_viewed, features_clicked, usage_minutes
+from published.fct_web_sessions;
+
+create or replace temp view metric_customers as
+select customer_id, first_order_date, last_order_date, lifetime_revenue
+from published.dim_customers;
+"""
+
+# As of $as_of, the measures customer_engagement and customer_value_score rank customers on, of the customers of
+# metric_customers from metric_sessions; has_sessions: whether they have any session at all.
+METRICS_SQL = """
 with
-
-live_sessions as (
-    select
-        customer_id,
-        is_continued,
-        min(event_at) as started_at,
-        max(event_at + to_seconds(duration_seconds)) as ended_at,
-        count(*) as events,
-        sum(case when event_type = 'page_view' then 1 else 0 end) as pages_viewed,
-        sum(case when event_type = 'feature_click' then 1 else 0 end) as features_clicked,
-        sum(duration_seconds) as duration_seconds
-    from sessionized_events
-    where not is_published
-    group by customer_id, session_number, is_continued
-),
-
--- The published session each continued one extends: the customer's last.
-continued as (
-    select published_sessions.*
-    from published.fct_web_sessions as published_sessions
-    inner join (
-        select customer_id, max(started_at) as started_at
-        from published.fct_web_sessions
-        where customer_id in (select customer_id from live_sessions where is_continued)
-        group by customer_id
-    ) as last_sessions
-        on published_sessions.customer_id = last_sessions.customer_id
-        and published_sessions.started_at = last_sessions.started_at
-),
-
-sessions as (
-    select customer_id, started_at, session_minutes, pages_viewed, features_clicked, usage_minutes
-    from published.fct_web_sessions
-    anti join continued on fct_web_sessions.customer_id = continued.customer_id
-        and fct_web_sessions.started_at = continued.started_at
-    union all
-    select
-        continued.customer_id,
-        continued.started_at,
-        date_diff('second', continued.started_at, greatest(continued.ended_at, live_sessions.ended_at))
-            / cast(60 as double),
-        continued.pages_viewed + live_sessions.pages_viewed,
-        continued.features_clicked + live_sessions.features_clicked,
-        (round(continued.usage_minutes * 60) + live_sessions.duration_seconds) / cast(60 as double)
-    from continued
-    inner join live_sessions on continued.customer_id = live_sessions.customer_id and live_sessions.is_continued
-    union all
-    select
-        customer_id,
-        started_at,
-        date_diff('second', started_at, ended_at) / cast(60 as double),
-        pages_viewed,
-        features_clicked,
-        duration_seconds / cast(60 as double)
-    from live_sessions
-    where not is_continued
-),
-
-windowed_sessions as (
-    select
-        *,
-        cast(started_at as date) > cast($as_of as date) - to_days($trend_days) as is_last_period,
-        cast(started_at as date) <= cast($as_of as date) - to_days($trend_days)
-        and cast(started_at as date) > cast($as_of as date) - to_days(2 * $trend_days) as is_previous_period,
-        cast(started_at as date) > cast($as_of as date) - to_days($window_days) as is_in_window
-    from sessions
-),
 
 web_activity as (
     select
         customer_id,
+        count(*) as all_sessions,
         sum(case when is_in_window then 1 else 0 end) as sessions,
         cast(sum(cast(case when is_in_window then usage_minutes else 0 end as decimal(38, 12))) as double)
             as usage_minutes,
@@ -447,96 +468,107 @@ web_activity as (
         sum(case when is_in_window then features_clicked else 0 end) as features_clicked,
         cast(sum(cast(case when is_in_window then session_minutes else 0 end as decimal(38, 12))) as double)
             as session_minutes
-    from windowed_sessions
-    group by customer_id
-),
-
--- dim_customers as of $as_of, with the touched customers' revenue orders
-orders_summary as (
-    select customer_id, min(order_date) as first_order_date, max(order_date) as last_order_date,
-        sum(amount) as total_revenue
-    from revenue_orders
-    group by customer_id
-),
-
-customers as (
-    select
-        customers.customer_id,
-        coalesce(orders_summary.first_order_date, customers.first_order_date) as first_order_date,
-        coalesce(orders_summary.last_order_date, customers.last_order_date) as last_order_date,
-        cast(coalesce(orders_summary.total_revenue, customers.lifetime_revenue) as decimal(18, 2)) as lifetime_revenue
-    from published.dim_customers as customers
-    left join orders_summary on customers.customer_id = orders_summary.customer_id
-),
-
-engagement as (
-    select
-        customers.customer_id,
-        cast(coalesce(web_activity.usage_minutes, 0) as double) as usage_minutes,
-        cast(coalesce(web_activity.pages_viewed, 0) as integer) as pages_viewed,
-        cast(coalesce(web_activity.features_clicked, 0) as integer) as features_clicked,
-        coalesce(web_activity.session_minutes / nullif(web_activity.sessions, 0), 0) as avg_session_minutes
-    from customers
-    left join web_activity on customers.customer_id = web_activity.customer_id
-),
-
-engagement_scored as (
-    select
-        customer_id,
-        {engagement_score} as engagement_score
     from (
-        select
-            customer_id,
-            percent_rank() over (order by usage_minutes) as usage_minutes_norm,
-            percent_rank() over (order by pages_viewed) as pages_viewed_norm,
-            percent_rank() over (order by features_clicked) as features_clicked_norm,
-            percent_rank() over (order by avg_session_minutes) as avg_session_minutes_norm
-        from engagement
+        select *, cast(started_at as date) > cast($as_of as date) - to_days($window_days) as is_in_window
+        from metric_sessions
     )
-),
-
-value_normalized as (
-    select
-        customers.customer_id,
-        engagement_scored.engagement_score,
-        (select count(*) > 0 from sessions) as has_web_activity,
-        engagement_scored.engagement_score / 100.0 as engagement_norm,
-        percent_rank() over (order by coalesce(customers.last_order_date, cast('1900-01-01' as date)))
-            as order_recency_norm,
-        percent_rank() over (
-            order by 30.0 * cast(customers.lifetime_revenue as double) / greatest(
-                coalesce(date_diff('day', customers.first_order_date, cast($as_of as date)), 0), $spend_rate_min_days
-            )
-        ) as monetary_norm
-    from customers
-    inner join engagement_scored on customers.customer_id = engagement_scored.customer_id
-),
-
-value_scored as (
-    select
-        *,
-        {value_score} as value_score
-    from (
-        select
-            *,
-            case when has_web_activity then engagement_norm else order_recency_norm end as activity_norm
-        from value_normalized
-    )
-),
-
-ranked as (
-    select
-        customer_id,
-        engagement_score,
-        value_score,
-        percent_rank() over (order by value_score) >= 1 - {high_value_share} as is_high_value
-    from value_scored
+    group by customer_id
 )
 
-select * from ranked
-where customer_id in (select customer_id from touched) and customer_id not in (select customer_id from out_of_order)
-order by customer_id
+select
+    customers.customer_id,
+    cast(coalesce(web_activity.usage_minutes, 0) as double) as usage_minutes,
+    cast(coalesce(web_activity.pages_viewed, 0) as integer) as pages_viewed,
+    cast(coalesce(web_activity.features_clicked, 0) as integer) as features_clicked,
+    coalesce(web_activity.session_minutes / nullif(web_activity.sessions, 0), 0) as avg_session_minutes,
+    coalesce(web_activity.all_sessions, 0) > 0 as has_sessions,
+    customers.last_order_date,
+    30.0 * cast(customers.lifetime_revenue as double) / greatest(
+        coalesce(date_diff('day', customers.first_order_date, cast($as_of as date)), 0), $spend_rate_min_days
+    ) as monthly_revenue
+from metric_customers as customers
+left join web_activity on customers.customer_id = web_activity.customer_id
+order by customers.customer_id
 """
+
+
+class Population:
+    """Every customer's measures that the engagement and value scores rank (METRICS_SQL's rows): the
+    publication's as of one date, and the live customers' own, computed again with their live rows. Ranks
+    as percent_rank does ((customers below) / (customers - 1)), the publication's values sorted once, so that
+    ranking a touched customer costs a search, not a sort of everyone."""
+
+    def __init__(self, published: pd.DataFrame, settings: LiveSettings):
+        self.settings = settings
+        self.ids = published.index
+        self.position = pd.Series(np.arange(len(published)), index=published.index)
+        self.base = self._values(published)
+        self.sorted = {name: np.sort(values) for name, values in self.base.items()}
+        self.base_below = {name: np.searchsorted(self.sorted[name], self.base[name]) for name in self.base}
+        self.base_has_sessions = bool(published["has_sessions"].any())
+        self.live = published.iloc[:0]
+
+    @staticmethod
+    def _values(measures: pd.DataFrame) -> dict[str, np.ndarray]:
+        values = {name: measures[name].to_numpy(dtype=float) for name in [*ENGAGEMENT_MEASURES, "monthly_revenue"]}
+        # customer_value_score orders a customer without an order as of 1900-01-01
+        last_order = pd.to_datetime(measures["last_order_date"]).fillna(pd.Timestamp("1900-01-01"))
+        values["last_order_date"] = last_order.to_numpy(dtype="datetime64[D]").astype(float)
+        return values
+
+    def update(self, measures: pd.DataFrame) -> None:
+        """The live customers' measures now (METRICS_SQL's rows of the touched customers)."""
+        self.live = pd.concat([self.live.drop(measures.index, errors="ignore"), measures])
+
+    def scores(self, customers: pd.Index) -> pd.DataFrame:
+        """engagement_score, value_score and is_high_value of `customers` (live ones) among everyone's now,
+        computed as customer_engagement and customer_value_score compute them."""
+        settings = self.settings
+        live = self._values(self.live)
+        at = self.position[self.live.index].to_numpy()
+        current = {}
+        for name, base in self.base.items():
+            current[name] = base.copy()
+            current[name][at] = live[name]
+        # Below a value now: the publication's values below it, less the live customers' published ones
+        # below it, plus their current ones below it.
+        ranks = {}
+        for name, values in current.items():
+            below = self.base_below[name].copy()
+            below[at] = np.searchsorted(self.sorted[name], live[name])
+            below -= np.searchsorted(np.sort(self.base[name][at]), values)
+            below += np.searchsorted(np.sort(live[name]), values)
+            ranks[name] = self._percent_rank(below)
+        engagement = self._weighted(settings.engagement_weights, {name: ranks[name] for name in ENGAGEMENT_MEASURES})
+        has_sessions = self.base_has_sessions or bool(self.live["has_sessions"].any())
+        activity = engagement / 100.0 if has_sessions else ranks["last_order_date"]
+        value = self._weighted(
+            settings.value_score_weights, {"engagement": activity, "monetary": ranks["monthly_revenue"]}
+        )
+        wanted = self.position[customers].to_numpy()
+        value_rank = self._percent_rank(np.searchsorted(np.sort(value), value[wanted]))
+        threshold = float(Decimal(1) - Decimal(str(settings.high_value_share)))
+        return pd.DataFrame(
+            {
+                "customer_id": customers,
+                "engagement_score": engagement[wanted],
+                "value_score": value[wanted],
+                "is_high_value": value_rank >= threshold,
+            }
+        )
+
+    def _percent_rank(self, below: np.ndarray) -> np.ndarray:
+        return below / (len(self.ids) - 1) if len(self.ids) > 1 else np.zeros(len(below))
+
+    @staticmethod
+    def _weighted(weights: dict[str, float], normalized: dict[str, np.ndarray]) -> np.ndarray:
+        """100 * (w1 * x1 + w2 * x2 + ...) / (w1 + w2 + ...), in the models' order of operations (`normalized`
+        in the models' order): the doubles DuckDB computes from the rendered SQL."""
+        terms = [weights[name] * values for name, values in normalized.items()]
+        total = terms[0]
+        for term in terms[1:]:
+            total = total + term
+        return 100.0 * total / sum(weights.values())
 
 
 class LogReader:
@@ -569,7 +601,6 @@ class LiveSettings:
     session_timeout_minutes: int
     churn_risk_tiers: dict[str, float]
     engagement_window_days: int
-    engagement_trend_days: int
     engagement_weights: dict[str, float]
     spend_rate_min_days: int
     value_score_weights: dict[str, float]
@@ -584,13 +615,6 @@ class LiveSettings:
         fields |= {name: project_vars[name] for name in cls.__dataclass_fields__ if name in project_vars}
         rules = pd.read_csv(project_dir / "seeds" / "next_best_action_rules.csv")
         return cls(**fields, next_best_action_rules=rules.sort_values("rule_priority", ignore_index=True))
-
-    def weighted_score(self, weights: dict[str, float], names: dict[str, str]) -> str:
-        """A 0-100 weighted sum of normalized columns, the SQL text customer_engagement and customer_value_score
-        render from the same vars (`names`: weight key -> column, in the models' order), so that DuckDB computes
-        the same doubles."""
-        terms = " + ".join(f"{weights[key]} * {column}" for key, column in names.items())
-        return f"100.0 * ({terms}) / {sum(weights.values())}"
 
 
 class LiveScorer:
@@ -619,6 +643,8 @@ class LiveScorer:
         self._rows: dict[str, dict[str, list[dict]]] = defaultdict(lambda: {source: [] for source in LIVE_SCHEMAS})
         self._scores = {}
         self._loaded = False
+        self._population: Population | None = None
+        self._population_as_of = None
 
     def _load_publication(self) -> None:
         """The publication's as-of date and registered versions: read once there is something to score, so that
@@ -681,7 +707,7 @@ class LiveScorer:
             cursor.execute(SESSIONS_SQL.format(session_timeout_seconds=60 * settings.session_timeout_minutes))
             (as_of,) = cursor.execute(AS_OF_SQL, {"as_of": self._as_of}).fetchone()
             summary = cursor.execute(SUMMARY_SQL, {"as_of": as_of}).df()
-            population = cursor.execute(self._population_sql(), self._population_parameters(as_of)).df()
+            ranked = self._ranked(cursor, as_of)
             churn_features = None
             if self._churn is not None:
                 attributes = "".join(
@@ -698,7 +724,7 @@ class LiveScorer:
                     },
                 ).df()
         buyers = self._rfm_and_clv(summary)
-        scores = buyers.merge(population, on="customer_id", how="outer")
+        scores = buyers.merge(ranked, on="customer_id", how="outer")
         if churn_features is not None:
             churn = self._churn_scores(churn_features, buyers["customer_id"])
             scores = scores.merge(churn, on="customer_id", how="left")
@@ -710,25 +736,23 @@ class LiveScorer:
             self._scores[row.pop("customer_id")] = row
         return as_of
 
-    def _population_sql(self) -> str:
-        settings = self.settings
-        engagement = {name: f"{name}_norm" for name in ENGAGEMENT_MEASURES}
-        return POPULATION_SQL.format(
-            engagement_score=settings.weighted_score(settings.engagement_weights, engagement),
-            value_score=settings.weighted_score(
-                settings.value_score_weights, {"engagement": "activity_norm", "monetary": "monetary_norm"}
-            ),
-            high_value_share=settings.high_value_share,
-        )
-
-    def _population_parameters(self, as_of: date) -> dict:
-        settings = self.settings
-        return {
+    def _ranked(self, cursor: duckdb.DuckDBPyConnection, as_of: date) -> pd.DataFrame:
+        """The engagement and value scores of the touched customers among every customer's (`Population`): the
+        publication's measures as of `as_of` (computed once per date) and every live customer's so far."""
+        parameters = {
             "as_of": as_of,
-            "window_days": settings.engagement_window_days,
-            "trend_days": settings.engagement_trend_days,
-            "spend_rate_min_days": settings.spend_rate_min_days,
+            "window_days": self.settings.engagement_window_days,
+            "spend_rate_min_days": self.settings.spend_rate_min_days,
         }
+        if self._population is None or self._population_as_of != as_of:
+            cursor.execute(PUBLISHED_METRICS_SQL)
+            published = cursor.execute(METRICS_SQL, parameters).df().set_index("customer_id")
+            self._population = Population(published, self.settings)
+            self._population_as_of = as_of
+        cursor.execute(TOUCHED_SESSIONS_SQL)
+        touched = cursor.execute(METRICS_SQL, parameters).df().set_index("customer_id")
+        self._population.update(touched)
+        return self._population.scores(touched.index)
 
     def _with_actions(self, scores: pd.DataFrame) -> pd.DataFrame:
         """`scores` with each buyer's segment (the registered version's nearest centroid of the features
@@ -738,28 +762,26 @@ class LiveScorer:
         if scores.empty or "risk_tier" not in scores or self._segments is None:
             return scores
         features = scores[scores["risk_tier"].notna() & scores["engagement_score"].notna()]
+        if features.empty:
+            return scores
         features = features.assign(
             monetary=features["monetary"].astype(float),
             value_band=np.where(features["is_high_value"].astype(bool), "high", "standard"),
         )
         segments = assign_segments(features, self._segments)[["customer_id", "segment_name"]]
         chosen = features.merge(segments, on="customer_id")
-        rules = self.settings.next_best_action_rules
-        actions = []
-        for customer in chosen.itertuples():
-            matches = rules[
-                rules["segment_name"].isin(["*", customer.segment_name])
-                & rules["risk_tier"].isin(["*", customer.risk_tier])
-                & rules["value_band"].isin(["*", customer.value_band])
+        candidates = chosen.merge(self.settings.next_best_action_rules, how="cross", suffixes=("", "_rule"))
+        matching = np.logical_and.reduce(
+            [
+                (candidates[f"{column}_rule"] == "*") | (candidates[f"{column}_rule"] == candidates[column])
+                for column in ["segment_name", "risk_tier", "value_band"]
             ]
-            if matches.empty:
-                continue
-            rule = matches.iloc[0]
-            saved = customer.clv_12m * (customer.churn_probability * rule["retention_uplift"] + rule["upsell_uplift"])
-            actions.append((customer.customer_id, customer.segment_name, rule["next_best_action"], saved))
-        actions = pd.DataFrame(
-            actions, columns=["customer_id", "segment_name", "next_best_action", "expected_value_saved"]
         )
+        actions = candidates[matching].sort_values(["customer_id", "rule_priority"]).drop_duplicates("customer_id")
+        actions = actions.assign(
+            expected_value_saved=actions["clv_12m"]
+            * (actions["churn_probability"] * actions["retention_uplift"] + actions["upsell_uplift"])
+        )[["customer_id", "segment_name", "next_best_action", "expected_value_saved"]]
         return scores.merge(actions, on="customer_id", how="left")
 
     def _rfm_and_clv(self, summary: pd.DataFrame) -> pd.DataFrame:
