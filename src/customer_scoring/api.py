@@ -310,20 +310,16 @@ def create_app(
     @app.get("/customers/{customer_id}", response_model=CustomerDetail, dependencies=secured)
     def customer(customer_id: str) -> dict:
         """Every score of one customer, with the top three churn drivers, and under `live` the scores its orders
-        since the publication moved (null without such orders)."""
+        and events since the publication moved (null without such rows)."""
         rows = warehouse.records(
-            f"""select {", ".join(f"s.{column}" for column in SCORE_COLUMNS)},
-                r.driver_1, r.driver_2, r.driver_3,
-                r.median_days_to_churn, r.survival_90d, g.segment_description
-            -- Each table filtered on the id, so that each lookup goes through its index.
-            from (select * from customer_scores where customer_id = $id) as s
-            left join (select * from customer_churn_risk where customer_id = $id) as r on true
-            left join (select * from customer_segments where customer_id = $id) as g on true""",
+            f"""select {", ".join(SCORE_COLUMNS)}, churn_driver_1, churn_driver_2, churn_driver_3,
+                median_days_to_churn, survival_90d, segment_description
+            from customer_scores where customer_id = $id""",
             {"id": customer_id},
         )
         if not rows:
             raise HTTPException(404, f"no customer {customer_id!r}")
-        drivers = [rows[0].pop(f"driver_{rank}") for rank in (1, 2, 3)]
+        drivers = [rows[0].pop(f"churn_driver_{rank}") for rank in (1, 2, 3)]
         live = app.state.live.scores(customer_id)
         return {**rows[0], "churn_drivers": [driver for driver in drivers if driver], "live": live}
 

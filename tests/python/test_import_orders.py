@@ -92,7 +92,8 @@ def test_amounts_parse_by_one_rule_and_otherwise_stay_as_written(decimal_comma, 
 
 def test_names_a_missing_column(csv_file, tmp_path, capsys):
     with pytest.raises(SystemExit):
-        main([str(csv_file), "--customer-id", "Customer", "--date", "InvoiceDate", "--amount", "Revenue"])
+        columns = ["--customer-id", "Customer", "--date", "InvoiceDate", "--amount", "Revenue"]
+        main([str(csv_file), *columns, "--out", str(tmp_path / "raw")])
     assert "['Customer'] not in" in capsys.readouterr().err
 
 

@@ -19,6 +19,7 @@ from customer_scoring.ingest import Intake
 from customer_scoring.live import CHURN_COLUMNS, CLV_COLUMNS, RFM_COLUMNS, LiveScorer, LiveSettings
 
 # customer_scores' columns that rank a customer among all, and the segment and action chosen from them.
+BUYER_RANKED_COLUMNS = ["rfm_segment", "clv_decile"]
 RANKED_COLUMNS = ["engagement_score", "value_score"]
 CHOSEN_COLUMNS = ["is_high_value", "segment_name", "next_best_action", "expected_value_saved"]
 # Customers the day's orders go to: buyers, and customers who had never bought before.
@@ -135,7 +136,7 @@ def test_the_next_batch_publishes_the_live_scores(live_day, warehouse, dbt, tmp_
         rows = con.execute(
             f"""select rfm.customer_id, rfm.as_of_date, {", ".join(f"rfm.{c}" for c in RFM_COLUMNS)},
                 {", ".join(f"clv.{c}" for c in CLV_COLUMNS)}, scores.churn_probability, scores.risk_tier,
-                {", ".join(f"scores.{c}" for c in RANKED_COLUMNS + CHOSEN_COLUMNS)},
+                {", ".join(f"scores.{c}" for c in BUYER_RANKED_COLUMNS + RANKED_COLUMNS + CHOSEN_COLUMNS)},
                 [risk.driver_1, risk.driver_2, risk.driver_3] as churn_drivers,
                 {", ".join(f"risk.{c}" for c in CHURN_COLUMNS if c.startswith(("median_", "survival_")))}
             from customer_rfm as rfm
@@ -159,7 +160,7 @@ def test_the_next_batch_publishes_the_live_scores(live_day, warehouse, dbt, tmp_
         )
         for column in ["churn_probability", *CHURN_COLUMNS[3:], *RANKED_COLUMNS, "expected_value_saved"]:
             assert live[column] == pytest.approx(batch[column], rel=1e-9, abs=0, nan_ok=True), (customer, column)
-        for column in ["is_high_value", "segment_name", "next_best_action"]:
+        for column in [*BUYER_RANKED_COLUMNS, "is_high_value", "segment_name", "next_best_action"]:
             assert live[column] == batch[column], (customer, column)
 
 
@@ -195,6 +196,6 @@ def test_an_event_out_of_order_leaves_its_customer_to_the_batch(published, tmp_p
     Intake(tmp_path).accept("web_events", [late])
     assert scorer.refresh() == 1
     scores = scorer.scores(customer)
-    assert scores["frequency"] is not None and scores["p_alive"] is not None
+    assert None not in [scores[column] for column in ["frequency", "p_alive", *BUYER_RANKED_COLUMNS]]
     waiting = ["churn_probability", "risk_tier", *RANKED_COLUMNS, *CHOSEN_COLUMNS]
     assert [scores.get(column) for column in waiting] == [None] * len(waiting)

@@ -22,6 +22,10 @@ segment_features as (
     select * from {{ ref('customer_segment_features') }}
 ),
 
+churn_risk as (
+    select * from {{ ref('customer_churn_risk') }}
+),
+
 segments as (
     select * from {{ ref('customer_segments') }}
 ),
@@ -47,7 +51,13 @@ final as (
         -- From the segment features, not the segments: churn scores stand even when no segments were fitted.
         cast(segment_features.churn_probability as {{ dbt.type_float() }}) as churn_probability,
         cast(segment_features.risk_tier as {{ dbt.type_string() }}) as risk_tier,
+        cast(churn_risk.driver_1 as {{ dbt.type_string() }}) as churn_driver_1,
+        cast(churn_risk.driver_2 as {{ dbt.type_string() }}) as churn_driver_2,
+        cast(churn_risk.driver_3 as {{ dbt.type_string() }}) as churn_driver_3,
+        cast(churn_risk.median_days_to_churn as {{ dbt.type_float() }}) as median_days_to_churn,
+        cast(churn_risk.survival_90d as {{ dbt.type_float() }}) as survival_90d,
         cast(segments.segment_name as {{ dbt.type_string() }}) as segment_name,
+        cast(segments.segment_description as {{ dbt.type_string() }}) as segment_description,
         cast(actions.next_best_action as {{ dbt.type_string() }}) as next_best_action,
         cast(actions.expected_value_saved as {{ dbt.type_float() }}) as expected_value_saved,
         actions.is_funded as is_action_funded,
@@ -58,6 +68,7 @@ final as (
     left join rfm on customers.customer_id = rfm.customer_id
     left join clv on customers.customer_id = clv.customer_id
     left join segment_features on customers.customer_id = segment_features.customer_id
+    left join churn_risk on customers.customer_id = churn_risk.customer_id
     left join segments on customers.customer_id = segments.customer_id
     left join actions on customers.customer_id = actions.customer_id
 )
