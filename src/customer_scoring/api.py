@@ -74,6 +74,7 @@ class LiveScores(BaseModel):
     monetary: float | None = None
     avg_order_value: float | None = None
     tenure_days: int | None = None
+    rfm_segment: str | None = None
     p_alive: float | None = None
     expected_purchases_30d: float | None = None
     expected_purchases_90d: float | None = None
@@ -82,6 +83,7 @@ class LiveScores(BaseModel):
     clv_3m: float | None = None
     clv_6m: float | None = None
     clv_12m: float | None = None
+    clv_decile: int | None = None
     churn_probability: float | None = None
     risk_tier: str | None = None
     churn_drivers: list[str] | None = None

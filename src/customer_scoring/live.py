@@ -56,6 +56,8 @@ RFM_COLUMNS = ["recency_days", "frequency", "monetary", "avg_order_value", "tenu
 CLV_COLUMNS = [
     column for column in SCORE_COLUMNS if column not in ("customer_id", "clv_decile", "clv_model", "as_of_date")
 ]
+# The measures that rank a buyer among all buyers: the RFM quintiles' and the CLV decile's.
+BUYER_MEASURES = ["recency_days", "frequency", "monetary", "clv_12m"]
 # The engagement measures the engagement score weighs (the engagement_weights var's keys).
 ENGAGEMENT_MEASURES = ["usage_minutes", "pages_viewed", "features_clicked", "avg_session_minutes"]
 # customer_churn_risk's scores of a customer, its top drivers as one list (churn_drivers).
@@ -138,7 +140,7 @@ select greatest(
 """
 
 # As of $as_of, the RFM measures (customer_rfm) and the full snapshot's buy-till-you-die summary
-# (int_clv_summary_by_snapshot) of each touched customer with a completed order.
+# (int_clv_summary_by_snapshot) of each customer of {orders} (revenue orders) with a completed order.
 SUMMARY_SQL = """
 with
 
@@ -151,7 +153,7 @@ rfm as (
         -- round_to_cents of the mean, as customer_rfm rounds it
         cast(cast(round(avg(amount) * 100) as decimal(18, 0)) * 0.01 as decimal(18, 2)) as rfm_avg_order_value,
         cast(date_diff('day', min(order_date), cast($as_of as date)) as integer) as rfm_tenure_days
-    from revenue_orders
+    from {orders}
     group by customer_id
 ),
 
@@ -161,7 +163,7 @@ purchase_days as (
         order_date as purchase_date,
         sum(amount) as revenue,
         row_number() over (partition by customer_id order by order_date) as purchase_number
-    from revenue_orders
+    from {orders}
     group by customer_id, order_date
 ),
 
@@ -363,6 +365,14 @@ where aggregated.lifetime_orders > 0 and aggregated.days_since_last_activity < $
 order by aggregated.customer_id
 """
 
+
+# Every customer's published revenue orders, for SUMMARY_SQL.
+PUBLISHED_ORDERS_SQL = """
+create or replace temp view published_revenue_orders as
+select customer_id, order_date, amount
+from published.fct_orders
+where is_revenue;
+"""
 
 # The touched customers' sessions as the batch will cut them (fct_web_sessions): their published ones, the last
 # extended by the live events that continue it, and the new live ones.
@@ -571,6 +581,76 @@ class Population:
         return 100.0 * total / sum(weights.values())
 
 
+class BuyerRanks:
+    """Every buyer's RFM measures and 12-month CLV as of one date (the publication's orders, scored with the
+    registered version), and the live buyers' own: the quintile scores and RFM segment that customer_rfm gives
+    a buyer, and the CLV decile that customer_clv gives them, among all buyers now. The publication's values
+    are sorted once; a live buyer's rank is a search, corrected by the few live buyers."""
+
+    def __init__(self, published: pd.DataFrame, segment_map: pd.DataFrame):
+        self.ids = published["customer_id"].to_numpy(dtype=str)
+        self.position = pd.Series(np.arange(len(self.ids)), index=self.ids)
+        self.base = {column: published[column].to_numpy(dtype=float) for column in BUYER_MEASURES}
+        self.sorted = {column: np.sort(values) for column, values in self.base.items()}
+        # customer_clv ranks ties first-come in customer_id order: CLV sorted with ties by id.
+        order = np.lexsort((self.ids, self.base["clv_12m"]))
+        self.clv_sorted, self.ids_by_clv = self.base["clv_12m"][order], self.ids[order]
+        self.segments = {(r, fm): name for r, fm, name in segment_map.itertuples(index=False)}
+        self.live = pd.DataFrame(columns=BUYER_MEASURES, dtype=float)
+
+    def update(self, measures: pd.DataFrame) -> None:
+        """The live buyers' measures now (BUYER_MEASURES, indexed by customer_id)."""
+        self.live = pd.concat([self.live.drop(measures.index, errors="ignore"), measures.astype(float)])
+        self.live_ids = self.live.index.to_numpy(dtype=str)
+        published = self.position.reindex(self.live.index).dropna().to_numpy(dtype=int)
+        self.replaced = {column: values[published] for column, values in self.base.items()}
+        self.replaced_ids = self.ids[published]
+        self.buyers = len(self.ids) + len(self.live) - len(published)
+
+    def _below(self, column: str, values: np.ndarray, side: str = "left") -> np.ndarray:
+        """How many buyers have a value now below each of `values` (at most each, side='right')."""
+        below = np.searchsorted(self.sorted[column], values, side)
+        below -= np.searchsorted(np.sort(self.replaced[column]), values, side)
+        return below + np.searchsorted(np.sort(self.live[column].to_numpy()), values, side)
+
+    def scores(self, customers: pd.Series) -> pd.DataFrame:
+        """rfm_segment and clv_decile of `customers` (live buyers)."""
+        rows = self.live.loc[customers]
+
+        def quintile(below: np.ndarray) -> np.ndarray:  # quintile_score, from percent_rank
+            return np.minimum(5, 1 + np.floor(5 * (below / (self.buyers - 1) if self.buyers > 1 else 0 * below)))
+
+        # Recency scores the smallest 5: percent_rank over it descending counts the buyers above.
+        r_score = quintile(self.buyers - self._below("recency_days", rows["recency_days"].to_numpy(), "right"))
+        f_score = quintile(self._below("frequency", rows["frequency"].to_numpy()))
+        m_score = quintile(self._below("monetary", rows["monetary"].to_numpy()))
+        fm_score = np.floor((f_score + m_score + 1) / 2.0)
+        clv = rows["clv_12m"].to_numpy()
+        return pd.DataFrame(
+            {
+                "customer_id": customers.to_numpy(),
+                "rfm_segment": [self.segments.get((int(r), int(fm))) for r, fm in zip(r_score, fm_score, strict=True)],
+                "clv_decile": [
+                    None if np.isnan(value) else self._clv_decile(customer, value)
+                    for customer, value in zip(customers, clv, strict=True)
+                ],
+            }
+        )
+
+    def _clv_decile(self, customer: str, value: float) -> int:
+        """ceil(10 * rank / buyers), the rank first-come over buyers in customer_id order, as customer_clv's."""
+        low = int(np.searchsorted(self.clv_sorted, value, side="left"))
+        high = int(np.searchsorted(self.clv_sorted, value, side="right"))
+        before = low + int(np.searchsorted(self.ids_by_clv[low:high], customer))
+
+        def ahead(values: np.ndarray, ids: np.ndarray) -> int:
+            return int(((values < value) | ((values == value) & (ids < customer))).sum())
+
+        before += ahead(self.live["clv_12m"].to_numpy(), self.live_ids)
+        before -= ahead(self.replaced["clv_12m"], self.replaced_ids)
+        return int(np.ceil(10 * (before + 1) / self.buyers))
+
+
 class LogReader:
     """The complete lines appended to a live log since the last read (a line being written waits)."""
 
@@ -592,7 +672,8 @@ class LogReader:
 
 @dataclass(frozen=True)
 class LiveSettings:
-    """What the batch scores with that live scoring needs too: dbt vars, and the next best action rules."""
+    """What the batch scores with that live scoring needs too: dbt vars, the next best action rules and the RFM
+    segment map (seeds)."""
 
     annual_discount_rate: float
     churn_horizon_days: int
@@ -606,6 +687,7 @@ class LiveSettings:
     value_score_weights: dict[str, float]
     high_value_share: float
     next_best_action_rules: pd.DataFrame
+    rfm_segment_map: pd.DataFrame
 
     @classmethod
     def from_project(cls, project_dir: Path) -> LiveSettings:
@@ -614,7 +696,12 @@ class LiveSettings:
         fields = {"annual_discount_rate": project_vars["clv_annual_discount_rate"]}
         fields |= {name: project_vars[name] for name in cls.__dataclass_fields__ if name in project_vars}
         rules = pd.read_csv(project_dir / "seeds" / "next_best_action_rules.csv")
-        return cls(**fields, next_best_action_rules=rules.sort_values("rule_priority", ignore_index=True))
+        segment_map = pd.read_csv(project_dir / "seeds" / "rfm_segment_map.csv")
+        return cls(
+            **fields,
+            next_best_action_rules=rules.sort_values("rule_priority", ignore_index=True),
+            rfm_segment_map=segment_map[["r_score", "fm_score", "rfm_segment"]],
+        )
 
 
 class LiveScorer:
@@ -645,6 +732,8 @@ class LiveScorer:
         self._loaded = False
         self._population: Population | None = None
         self._population_as_of = None
+        self._buyer_ranks: BuyerRanks | None = None
+        self._buyer_ranks_as_of = None
 
     def _load_publication(self) -> None:
         """The publication's as-of date and registered versions: read once there is something to score, so that
@@ -706,7 +795,12 @@ class LiveScorer:
             cursor.execute(VALID_ROWS_SQL)
             cursor.execute(SESSIONS_SQL.format(session_timeout_seconds=60 * settings.session_timeout_minutes))
             (as_of,) = cursor.execute(AS_OF_SQL, {"as_of": self._as_of}).fetchone()
-            summary = cursor.execute(SUMMARY_SQL, {"as_of": as_of}).df()
+            summary = cursor.execute(SUMMARY_SQL.format(orders="revenue_orders"), {"as_of": as_of}).df()
+            if self._buyer_ranks is None or self._buyer_ranks_as_of != as_of:
+                cursor.execute(PUBLISHED_ORDERS_SQL)
+                everyone = cursor.execute(SUMMARY_SQL.format(orders="published_revenue_orders"), {"as_of": as_of})
+                self._buyer_ranks = BuyerRanks(self._rfm_and_clv(everyone.df()), settings.rfm_segment_map)
+                self._buyer_ranks_as_of = as_of
             ranked = self._ranked(cursor, as_of)
             churn_features = None
             if self._churn is not None:
@@ -724,6 +818,8 @@ class LiveScorer:
                     },
                 ).df()
         buyers = self._rfm_and_clv(summary)
+        self._buyer_ranks.update(buyers.set_index("customer_id")[BUYER_MEASURES])
+        buyers = buyers.merge(self._buyer_ranks.scores(buyers["customer_id"]), on="customer_id")
         scores = buyers.merge(ranked, on="customer_id", how="outer")
         if churn_features is not None:
             churn = self._churn_scores(churn_features, buyers["customer_id"])
@@ -788,7 +884,7 @@ class LiveScorer:
         """The RFM measures and CLV scores of the customers of `summary` (SUMMARY_SQL)."""
         if summary.empty:
             # Only orders staging will quarantine (a customer the CRM does not know), or cancelled ones.
-            return pd.DataFrame(columns=["customer_id"])
+            return pd.DataFrame(columns=["customer_id", *RFM_COLUMNS, *CLV_COLUMNS])
         clv = score(summary, self._clv, self.settings.annual_discount_rate)[["customer_id", *CLV_COLUMNS]]
         # The summary's frequency and recency are the purchase model's; the RFM measures come prefixed.
         rfm = summary[["customer_id", *(f"rfm_{column}" for column in RFM_COLUMNS)]]
