@@ -8,18 +8,20 @@ registered versions:
   purchases, CLV; `customer_scoring.clv.pipeline.score`, the batch's own function);
 - the churn scores (probability, risk tier, top drivers, survival; `customer_scoring.churn.score_risk`, the
   batch's own) on the churn features at the as-of cutoff;
-- the engagement and value scores, which rank a customer among all customers: every customer's is computed
-  again as of the live date, each touched customer's from their live sessions too;
+- the scores that rank a customer among all: the RFM segment (quintiles among buyers), the CLV decile, the
+  engagement and value scores and the high-value flag. Every customer's measures are computed again as of
+  the live date (once per date, from the publication), each live customer's with their live rows, and a
+  live customer is ranked among them (`BuyerRanks`, `Population`);
 - the segment (the registered version's nearest centroid) and the next best action with the value it is
   expected to save.
 It judges live rows as int_orders_validated and int_web_events_validated do (a customer the publication
 holds, an order not before the signup and with an id not published before), sessionizes live events after
 the customer's published web history, and computes as of the date the batch will: the latest of the
-publication's as-of date and the live orders' and events' dates. Left to the batch: the quintiles and
-deciles, and whether an action is funded (the budget is spent down the whole population's ranking); and
-all but the order-based scores (RFM, CLV) of a customer with a live event older than their last published
-one, which would re-cut published sessions. The batch ranks customers who signed up after the publication
-too; the live scores rank the publication's.
+publication's as-of date and the live orders' and events' dates. Left to the batch: whether an action is
+funded (the budget is spent down the whole population's ranking: a decision of the run), and the scores that
+read web activity (churn, engagement, value, segment, action) of a customer with a live event older than
+their last published one, which would re-cut published sessions (the others are ranked without it). The
+batch ranks customers who signed up after the publication too; the live scores rank the publication's.
 
 A new publication resets the scorer: live rows it holds are scored by the batch from then on.
 """
@@ -52,7 +54,7 @@ from customer_scoring.segments import SegmentVersion, assign_segments
 
 # The RFM measures and CLV scores a live score holds, named as in customer_rfm and customer_clv.
 RFM_COLUMNS = ["recency_days", "frequency", "monetary", "avg_order_value", "tenure_days"]
-# customer_clv's per-customer values: its decile ranks a customer among all and is left to the batch.
+# customer_clv's values of a customer but the decile (`BuyerRanks` ranks it among all buyers).
 CLV_COLUMNS = [
     column for column in SCORE_COLUMNS if column not in ("customer_id", "clv_decile", "clv_model", "as_of_date")
 ]
@@ -70,7 +72,7 @@ CHURN_COLUMNS = [
 
 # The touched customers' live rows (registered as live_orders and live_events: all they have in the logs) that
 # int_orders_validated and int_web_events_validated keep, and their revenue orders, the publication's and
-# the live ones: views the queries below read.
+# the live ones: temp tables the queries below read (each read more than once, or a scan of a published table).
 VALID_ROWS_SQL = """
 create or replace temp table touched as
 select nullif(trim(customer_id), '') as customer_id from live_orders
