@@ -28,7 +28,7 @@ import duckdb
 from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, Security
 from fastapi.security import APIKeyHeader
 from fastapi_offline import FastAPIOffline
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from customer_scoring.ingest import ID_COLUMNS, Intake
 from customer_scoring.items import RawEvent, RawItem, RawOrder
@@ -69,6 +69,8 @@ class LiveScores(BaseModel):
     as_of_date: date
     scored_at: datetime
     model_versions: dict[str, int]
+    live_orders: int = Field(description="The customer's live orders (as stored, valid or not) these scores include")
+    live_events: int = Field(description="The customer's live web events these scores include")
     recency_days: int | None = None
     frequency: int | None = None
     monetary: float | None = None

@@ -771,17 +771,19 @@ class LiveScorer:
                 return 0
             if not self._loaded:
                 self._load_publication()
-            as_of = self._score(touched, new["web_events"])
-            if as_of == self._as_of:
-                return len(touched)
-            # A later as-of date ages every live customer, not only those of the new rows.
-            self._as_of = as_of
-            self._score(set(self._rows), [])
-            return len(self._rows)
+            as_of, scores = self._score(touched, new["web_events"])
+            if as_of != self._as_of:
+                # A later as-of date ages every live customer, not only those of the new rows, and ranks them
+                # among everyone anew: all are scored again before any is served.
+                self._as_of = as_of
+                touched = set(self._rows)
+                as_of, scores = self._score(touched, [])
+            self._scores.update(scores)
+            return len(touched)
 
-    def _score(self, customers: set[str], new_events: list[dict]) -> date:
-        """Score `customers`, with `new_events` the events read in this refresh; returns the as-of date they were
-        scored at."""
+    def _score(self, customers: set[str], new_events: list[dict]) -> tuple[date, dict[str, dict]]:
+        """Score `customers`, with `new_events` the events read in this refresh: the as-of date they were scored
+        at, and their scores by customer."""
         live = {
             source: pa.Table.from_pylist(
                 [row for customer in sorted(customers) for row in self._rows[customer][source]],
@@ -829,10 +831,14 @@ class LiveScorer:
         scores = self._with_actions(scores)
         scores = scores.astype(object).where(scores.notna(), None)
         scored_at = datetime.now(UTC)
+        stamp = {"as_of_date": as_of, "scored_at": scored_at, "model_versions": self._versions}
+        scored = {}
         for row in scores.to_dict("records"):
-            row |= {"as_of_date": as_of, "scored_at": scored_at, "model_versions": self._versions}
-            self._scores[row.pop("customer_id")] = row
-        return as_of
+            customer = row.pop("customer_id")
+            counts = {"live_orders": len(self._rows[customer]["orders"])}
+            counts["live_events"] = len(self._rows[customer]["web_events"])
+            scored[customer] = row | stamp | counts
+        return as_of, scored
 
     def _ranked(self, cursor: duckdb.DuckDBPyConnection, as_of: date) -> pd.DataFrame:
         """The engagement and value scores of the touched customers among every customer's (`Population`): the

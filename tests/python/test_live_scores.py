@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections import Counter
 from datetime import date, timedelta
 
 import duckdb
@@ -99,6 +100,12 @@ def live_day(published, dataset, tmp_path_factory):
         for k, (customer, last_event_at) in enumerate(published_rows(published, LAST_EVENTS_SQL, [visitors]))
     ]
     touched = buyers + first_buyers + visitors
+    # What each customer's live scores must include before they are read: all the rows posted for them.
+    posted = {customer: Counter() for customer in touched}
+    for source, rows in [("live_orders", orders), ("live_events", events)]:
+        for row in rows:
+            if row["customer_id"] in posted:
+                posted[row["customer_id"]][source] += 1
     with serve(published, env=ingest_env(raw)) as (client, _):
         writer = {"X-API-Key": INGEST_KEY}
         assert client.post("/orders", json=orders, headers=writer).json()["stored"] == len(orders)
@@ -108,8 +115,9 @@ def live_day(published, dataset, tmp_path_factory):
         while len(live) < len(touched) and time.monotonic() < deadline:
             for customer in set(touched) - set(live):
                 body = client.get(f"/customers/{customer}").json()
-                if body["live"] is not None and body["live"]["as_of_date"] == str(day):
-                    live[customer] = body["live"]
+                scores = body["live"]
+                if scores is not None and all(scores[source] == n for source, n in posted[customer].items()):
+                    live[customer] = scores
             time.sleep(0.05)
         assert client.get("/customers/nobody").status_code == 404
     return {"day": day, "raw": raw, "live": live, "touched": touched, "orders": orders}
