@@ -84,7 +84,7 @@ def live_day(published, dataset, tmp_path_factory):
         | {"duration_seconds": 20 + k}
         for k, customer in enumerate([*buyers[:20], None])
     ]
-    # The same session (10 minutes later), then a new one, and web visits of buyers who order nothing.
+    # A feature click beside the page view (the same session), and one an hour later (a new session).
     events += [
         {"event_id": f"live-s{k}-{hour}", "customer_id": customer, "event_ts": f"{day} {hour}:{k:02d}:00"}
         | {"event_type": "feature_click", "event_target": "export", "duration_seconds": 7}
@@ -92,7 +92,8 @@ def live_day(published, dataset, tmp_path_factory):
         for hour in (9, 10)
     ]
     visitors = [row[0] for row in published_rows(published, VISITORS_SQL, [buyers])]
-    # A visit 10 minutes after the visitor's last published event continues that session.
+    # Buyers who order nothing that day but visit: 10 minutes after their last published event, continuing
+    # that session.
     events += [
         {"event_id": f"live-v{k}", "customer_id": customer, "event_ts": str(last_event_at + timedelta(minutes=10))}
         | page
