@@ -27,7 +27,7 @@ build: spark-install data
 else
 # Write-audit-publish: dbt build (models and every test) into the build warehouse, then publish.
 build: install data
-	$(BIN)/python -m customer_scoring.publish
+	$(BIN)/customer-scoring build
 endif
 
 # The Spark install comes first: the DuckDB <-> Spark parity test builds on a local cluster.
@@ -56,7 +56,7 @@ lock:
 # Generates the default synthetic dataset unless raw data is already there (your own, or an earlier run).
 data: install
 	test -f $(CUSTOMER_SCORING_RAW_DIR)/orders.parquet || \
-		$(BIN)/python -m customer_scoring.generate --customers $(CUSTOMERS) --seed $(SEED) \
+		$(BIN)/customer-scoring generate --customers $(CUSTOMERS) --seed $(SEED) \
 			--out $(CUSTOMER_SCORING_RAW_DIR) --truth $(CUSTOMER_SCORING_TRUTH_DIR)
 
 # Debian's Chromium, for the report's render test (installs as root, as CI runs).
@@ -71,16 +71,16 @@ redis:
 
 # The static HTML report of the published warehouse: reports/customer_scores.html.
 report: install
-	$(BIN)/python -m customer_scoring.report
+	$(BIN)/customer-scoring report
 
 # The scoring API on http://127.0.0.1:8000 (docs at /docs); needs CUSTOMER_SCORING_API_KEYS=key1[,key2], and
 # CUSTOMER_SCORING_INGEST_KEYS for POST /orders and /events.
 api: install
-	$(BIN)/uvicorn --factory customer_scoring.api:create_app_from_env --host 127.0.0.1 --port 8000
+	$(BIN)/customer-scoring api
 
 # Orders and events from Redis Streams into the live logs (CUSTOMER_SCORING_REDIS_URL, default the local server).
 consume: install
-	$(BIN)/python -m customer_scoring.consume
+	$(BIN)/customer-scoring consume
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,7 +1,6 @@
 """The scoring API: read access to the published warehouse, and orders and web events sent one at a time.
 
-    CUSTOMER_SCORING_API_KEYS=secret1,secret2 CUSTOMER_SCORING_INGEST_KEYS=secret3 \
-        uvicorn --factory customer_scoring.api:create_app_from_env
+    CUSTOMER_SCORING_API_KEYS=secret1,secret2 CUSTOMER_SCORING_INGEST_KEYS=secret3 customer-scoring api
 
 Every route but /health needs an `X-API-Key` header (else 401): the GET routes one of the read keys,
 `POST /orders` and `POST /events` one of the ingest keys, which land items in the live logs under
@@ -14,9 +13,11 @@ Swagger UI at /docs is served from the API itself, so it works without a network
 
 from __future__ import annotations
 
+import argparse
 import multiprocessing
 import os
 import secrets
+import sys
 import threading
 from contextlib import asynccontextmanager
 from datetime import date, datetime
@@ -25,11 +26,13 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import duckdb
+import uvicorn
 from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, Security
 from fastapi.security import APIKeyHeader
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 
+from customer_scoring.cli import run_module
 from customer_scoring.ingest import ID_COLUMNS, Intake
 from customer_scoring.items import RawEvent, RawItem, RawOrder
 from customer_scoring.live import LiveScorer, LiveSettings
@@ -412,3 +415,16 @@ def create_app_from_env() -> FastAPI:
         Path(os.environ.get("CUSTOMER_SCORING_RAW_DIR", "data/raw")),
         LiveSettings.from_project(Path(".")),
     )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8000)
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    uvicorn.run("customer_scoring.api:create_app_from_env", factory=True, host=args.host, port=args.port)
+
+
+if __name__ == "__main__":
+    sys.exit(run_module(sys.modules[__name__]))

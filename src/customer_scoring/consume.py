@@ -29,6 +29,7 @@ from pathlib import Path
 import redis
 from pydantic import ValidationError
 
+from customer_scoring.cli import run_module
 from customer_scoring.ingest import Intake
 from customer_scoring.items import ITEM_MODELS
 
@@ -126,14 +127,15 @@ class Consumer:
         return handled
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--redis-url", default=os.environ.get("CUSTOMER_SCORING_REDIS_URL", "redis://127.0.0.1:6379/0"))
     parser.add_argument("--consumer", default=socket.gethostname(), help="this consumer's name in the group")
     parser.add_argument("--raw-dir", type=Path, default=Path(os.environ.get("CUSTOMER_SCORING_RAW_DIR", "data/raw")))
     parser.add_argument("--claim-idle-seconds", type=float, default=60.0)
     parser.add_argument("--until-idle", action="store_true", help="stop once no new entry arrives within a second")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     client = redis.Redis.from_url(args.redis_url)
     try:
         client.ping()
@@ -146,4 +148,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_module(sys.modules[__name__]))

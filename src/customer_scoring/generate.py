@@ -18,17 +18,18 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import sys
 from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
-from typing import NoReturn
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from customer_scoring.cli import run_module
 from customer_scoring.ingest import start_logs
 from customer_scoring.progress import Progress
 
@@ -459,13 +460,6 @@ def generate(cfg: GeneratorConfig, out_dir: Path, truth_dir: Path) -> dict:
     return manifest
 
 
-class CliParser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line on stderr (no usage block), exit code 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 def _iso_date(text: str) -> str:
     try:
         return date.fromisoformat(text).isoformat()
@@ -473,8 +467,7 @@ def _iso_date(text: str) -> str:
         raise argparse.ArgumentTypeError(f"not a calendar date (YYYY-MM-DD): {text!r}") from None
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = CliParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--customers", type=int, default=GeneratorConfig.customers)
     parser.add_argument("--seed", type=int, default=GeneratorConfig.seed, help="random seed (0 or more)")
     parser.add_argument(
@@ -482,7 +475,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--out", type=Path, default=Path("data/raw"), help="directory for the raw parquet files")
     parser.add_argument("--truth", type=Path, default=Path("data/truth"), help="directory for the ground truth")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     if args.customers < 1:
         parser.error("--customers must be at least 1")
     if args.seed < 0:
@@ -494,4 +489,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_module(sys.modules[__name__]))

@@ -20,13 +20,15 @@ Anything else (`12,50` by default, `$12.00`, `abc`) is left for staging to quara
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from customer_scoring.generate import RAW_SCHEMAS, CliParser
+from customer_scoring.cli import run_module
+from customer_scoring.generate import RAW_SCHEMAS
 from customer_scoring.ingest import LIVE_SCHEMAS, log_path, start_logs
 from customer_scoring.progress import Progress
 
@@ -229,8 +231,7 @@ def import_orders(
     return written
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = CliParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("csv", type=Path, help="the transactions CSV (with a header row)")
     parser.add_argument("--customer-id", required=True, help="column holding the customer id")
     parser.add_argument("--date", required=True, help="column holding the order date or time")
@@ -260,7 +261,9 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="keep your own web_events.parquet in --out instead of writing an empty one",
     )
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     try:
         written = import_orders(
             args.csv,
@@ -282,4 +285,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_module(sys.modules[__name__]))

@@ -21,7 +21,9 @@ from pathlib import Path
 
 import duckdb
 
+from customer_scoring.cli import run_module
 from customer_scoring.ingest import start_logs
+from customer_scoring.status import print_publication
 
 DEFAULT_BUILD = "data/build.duckdb"
 DEFAULT_PUBLISHED = "data/warehouse.duckdb"
@@ -112,22 +114,15 @@ def build_and_publish(build: Path, published: Path, dbt_args: list[str], target_
     return 0
 
 
-def print_publication(published: Path) -> None:
-    with duckdb.connect(str(published), read_only=True) as con:
-        rows = con.execute("select table_name, row_count, published_at from publication order by table_name").fetchall()
-    print(f"\nPublished {published.resolve()} at {rows[0][2]:%Y-%m-%d %H:%M:%S}:")
-    for table_name, row_count, _ in rows:
-        print(f"  {table_name:<34} {row_count:>12,} rows")
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--build", type=Path, default=Path(os.environ.get("CUSTOMER_SCORING_WAREHOUSE", DEFAULT_BUILD)))
     published_default = os.environ.get("CUSTOMER_SCORING_PUBLISHED", DEFAULT_PUBLISHED)
     parser.add_argument("--published", type=Path, default=Path(published_default))
     parser.add_argument("--target-path", type=Path, default=Path("target"), help="dbt's target directory")
     parser.add_argument("dbt_args", nargs="*", help="passed to dbt build (after --)")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     code = build_and_publish(args.build, args.published, args.dbt_args, args.target_path)
     if code == 0:
         print_publication(args.published)
@@ -135,4 +130,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_module(sys.modules[__name__]))

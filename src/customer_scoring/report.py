@@ -9,6 +9,7 @@ import argparse
 import html
 import io
 import os
+import sys
 from pathlib import Path
 
 import duckdb
@@ -17,6 +18,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from sklearn.metrics import roc_curve
+
+from customer_scoring.cli import run_module
 
 ENGAGEMENT_METRICS = ["sessions", "usage_minutes", "pages_viewed", "features_clicked", "avg_session_minutes"]
 # Marks each chart with its drawn size once a browser has laid the page out (the render test reads it).
@@ -267,12 +270,13 @@ def render(con: duckdb.DuckDBPyConnection) -> str:
     )
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     default = os.environ.get("CUSTOMER_SCORING_PUBLISHED", "data/warehouse.duckdb")
     parser.add_argument("--warehouse", type=Path, default=Path(default))
     parser.add_argument("--out", type=Path, default=Path("reports/customer_scores.html"))
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     with duckdb.connect(str(args.warehouse), read_only=True) as con:
         page = render(con)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -281,4 +285,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_module(sys.modules[__name__]))

@@ -11,7 +11,8 @@ import pytest
 from lifetimes import BetaGeoFitter, GammaGammaFitter
 from scipy import stats
 
-from customer_scoring.generate import BAD_ROW_REASONS, GeneratorConfig, generate, main
+from customer_scoring.cli import main
+from customer_scoring.generate import BAD_ROW_REASONS, GeneratorConfig, generate
 
 
 @pytest.fixture(scope="module")
@@ -184,7 +185,7 @@ def test_truth_stays_out_of_the_raw_directory(dataset):
 )
 def test_refuses_bad_arguments_in_one_line_and_writes_nothing(args, message, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
-        main([*args, "--out", str(tmp_path / "raw"), "--truth", str(tmp_path / "truth")])
+        main(["generate", *args, "--out", str(tmp_path / "raw"), "--truth", str(tmp_path / "truth")])
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.endswith(f"error: {message}\n")

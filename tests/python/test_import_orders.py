@@ -9,8 +9,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from customer_scoring.cli import main
 from customer_scoring.generate import RAW_SCHEMAS, GeneratorConfig, generate
-from customer_scoring.import_orders import import_orders, main
+from customer_scoring.import_orders import import_orders
 
 CSV = """InvoiceNo,CustomerID,InvoiceDate,Revenue
 A1,17850,12/01/2010 08:26,15.30
@@ -93,7 +94,7 @@ def test_amounts_parse_by_one_rule_and_otherwise_stay_as_written(decimal_comma, 
 def test_names_a_missing_column(csv_file, tmp_path, capsys):
     with pytest.raises(SystemExit):
         columns = ["--customer-id", "Customer", "--date", "InvoiceDate", "--amount", "Revenue"]
-        main([str(csv_file), *columns, "--out", str(tmp_path / "raw")])
+        main(["import", str(csv_file), *columns, "--out", str(tmp_path / "raw")])
     assert "['Customer'] not in" in capsys.readouterr().err
 
 
@@ -147,7 +148,7 @@ def test_refuses_unusable_input_in_one_line_and_writes_nothing(content, args, me
     path = tmp_path / "transactions.csv"
     path.write_bytes(content)
     with pytest.raises(SystemExit) as exit_info:
-        main([str(path), *ARGS, *args, "--out", str(tmp_path / "raw")])
+        main(["import", str(path), *ARGS, *args, "--out", str(tmp_path / "raw")])
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.endswith(f"{message}\n")
@@ -165,7 +166,7 @@ def test_names_the_first_byte_that_is_not_utf8_past_the_first_mebibyte(tmp_path,
     path = tmp_path / "transactions.csv"
     path.write_bytes(content)
     with pytest.raises(SystemExit):
-        main([str(path), *ARGS, "--out", str(tmp_path / "raw")])
+        main(["import", str(path), *ARGS, "--out", str(tmp_path / "raw")])
     assert f"byte 0xe9 on line {bad_line} (byte {content.index(b'caf') + 4} of the file)" in capsys.readouterr().err
 
 
@@ -178,7 +179,7 @@ def generated(tmp_path):
 
 
 def _import_into(csv_file, out, *flags):
-    main([str(csv_file), *ARGS, *US_DATES, "--out", str(out), *flags])
+    main(["import", str(csv_file), *ARGS, *US_DATES, "--out", str(out), *flags])
 
 
 def _rows(out):

@@ -17,7 +17,7 @@ import pytest
 from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 
-from customer_scoring.import_orders import main as import_orders
+from customer_scoring.cli import main
 from customer_scoring.report import render
 
 pytestmark = pytest.mark.e2e  # runs dbt itself (customer_scoring.publish)
@@ -42,7 +42,7 @@ def build_history(cdnow: pd.DataFrame, end: str, root: Path) -> Path:
     bad = pd.DataFrame({"customer_id": "00001", "date": "19970105", "dollar_value": BAD_AMOUNTS})
     pd.concat([history, bad]).to_csv(csv, index=False)
     columns = ["--customer-id", "customer_id", "--date", "date", "--amount", "dollar_value"]
-    import_orders([str(csv), *columns, "--date-format", "%Y%m%d", "--out", str(root / "raw")])
+    main(["import", str(csv), *columns, "--date-format", "%Y%m%d", "--out", str(root / "raw")])
     published = root / "warehouse.duckdb"
     env = {**os.environ, "DBT_PROFILES_DIR": str(PROJECT_DIR), "CUSTOMER_SCORING_RAW_DIR": str(root / "raw")}
     command = [sys.executable, "-m", "customer_scoring.publish", "--build", str(root / "build.duckdb")]

@@ -6,7 +6,8 @@ import re
 import shutil
 import subprocess
 
-from customer_scoring.report import CHARTS, main
+from customer_scoring.cli import main
+from customer_scoring.report import CHARTS
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -24,7 +25,7 @@ def test_report_renders_every_chart_in_headless_chromium(published, tmp_path):
     chromium = shutil.which("chromium")
     assert chromium, "Debian's chromium is missing: `make test` installs it"
     out = tmp_path / "report.html"
-    main(["--warehouse", str(published), "--out", str(out)])
+    main(["report", "--warehouse", str(published), "--out", str(out)])
     command = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", out.as_uri()]
     dom = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True).stdout
     # The page's own script writes each chart's laid-out size once the browser has rendered it.
