@@ -4,9 +4,9 @@
   so a rebuild of the same data publishes bit-identical totals.
 #}
 {% macro exact_sum(expression) -%}
-    cast(sum(cast({{ expression }} as decimal(38, 12))) as {{ dbt.type_float() }})
+    cast(sum(cast({{ expression }} as decimal(38, 12))) as {{ type_double() }})
 {%- endmacro %}
 
 {% macro exact_avg(expression) -%}
-    cast(avg(cast({{ expression }} as decimal(38, 12))) as {{ dbt.type_float() }})
+    cast(avg(cast({{ expression }} as decimal(38, 12))) as {{ type_double() }})
 {%- endmacro %}

@@ -12,5 +12,5 @@
 {%- endmacro %}
 
 {% macro spark__float_avg(expression) -%}
-    cast(sum({{ expression }}) as {{ dbt.type_float() }}) / count({{ expression }})
+    cast(sum({{ expression }}) as {{ type_double() }}) / count({{ expression }})
 {%- endmacro %}

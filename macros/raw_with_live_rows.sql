@@ -1,10 +1,10 @@
 {#
-  The rows of a raw source and of its live log (the items sent one at a time, customer_scoring.ingest), in
-  `columns`. The `text_columns` are cast to text in the raw file's rows, as the live log holds them (a generated
-  file's amounts are numbers). A line of the log being appended, or cut short by a crash, reads as nulls: every
-  stored item has its `id_column`, so the rows without one are left out.
+  The rows of a raw source and, when the raw sources are files, of its live log `live_table` (the items sent one
+  at a time, customer_scoring.ingest), in `columns`. The `text_columns` are cast to text in the raw rows, as the
+  live log holds them (a generated file's amounts are numbers). A line of the log being appended, or cut short
+  by a crash, reads as nulls: every stored item has its `id_column`, so the rows without one are left out.
 #}
-{% macro raw_with_live_rows(raw, live, columns, id_column, text_columns=[]) -%}
+{% macro raw_with_live_rows(raw, live_table, columns, id_column, text_columns=[]) -%}
     select
         {%- for column in columns %}
             {%- if column in text_columns %}
@@ -14,11 +14,13 @@
             {%- endif %}
         {%- endfor %}
     from {{ raw }}
+    {%- if var('raw_sources') == 'files' %}
     union all
     select
         {%- for column in columns %}
         {{ column }}{{ ',' if not loop.last }}
         {%- endfor %}
-    from {{ live }}
+    from {{ source('live', live_table) }}
     where {{ id_column }} is not null
+    {%- endif %}
 {%- endmacro %}

@@ -1,6 +1,6 @@
 {#
-  Where the sources' raw files become tables. dbt-duckdb reads each file in place through the source's
-  `external_location` meta; on Spark (run on-run-start) each source with that meta becomes an external table of
+  Where the sources' raw files become tables (when the raw sources are files: var raw_sources). dbt-duckdb reads
+  each file in place through the source's `external_location` meta; on Spark (run on-run-start) each source with that meta becomes an external table of
   the metastore over the same file, so models read `schema.identifier` as they would a data lake's table: a
   parquet file as it is, a JSON-lines log (read_json) with the columns and types of its `json_columns` meta.
 #}
@@ -12,7 +12,7 @@
 {% endmacro %}
 
 {% macro spark__register_raw_sources() %}
-    {%- if execute %}
+    {%- if execute and var('raw_sources') == 'files' %}
         {%- for source in graph.sources.values() if source.meta.external_location %}
             {%- set location = source.meta.external_location.format(identifier=source.identifier, json_columns='') %}
             {%- set path = modules.re.match("read_(parquet|json)\('([^']+)'", location) %}

@@ -1,17 +1,17 @@
 {#
-  Every raw row is accounted for: the source's row count (plus the rows of `live_model` meeting `live_where`, the
-  live log the base model reads beside the raw file) equals the clean rows (the rows of `clean_model`, those
+  Every raw row is accounted for: the source's row count (plus, when the raw sources are files, the rows with an
+  `id_column` of the live log `live_table`, which the base model reads beside the raw file) equals the clean rows (the rows of `clean_model`, those
   meeting `clean_where` when given) plus the quarantined rows of that source. Returns one row (the counts) when
   they disagree.
 #}
-{% test rows_reconcile(model, clean_model, quarantine_model, source_table, clean_where=none, live_model=none, live_where=none) %}
+{% test rows_reconcile(model, clean_model, quarantine_model, source_table, clean_where=none, live_table=none, id_column=none) %}
 with
 
 counts as (
     select
         (select count(*) from {{ model }}) as raw_rows,
-        {%- if live_model %}
-        (select count(*) from {{ live_model }} {% if live_where %}where {{ live_where }}{% endif %}) as live_rows,
+        {%- if live_table and var('raw_sources') == 'files' %}
+        (select count(*) from {{ source('live', live_table) }} where {{ id_column }} is not null) as live_rows,
         {%- else %}
         0 as live_rows,
         {%- endif %}

@@ -34,7 +34,7 @@ daily_web as (
         count(*) as events,
         sum(case when event_type = 'page_view' then 1 else 0 end) as pages_viewed,
         sum(case when event_type = 'feature_click' then 1 else 0 end) as features_clicked,
-        sum(duration_seconds) / cast(60 as {{ dbt.type_float() }}) as usage_minutes,
+        sum(duration_seconds) / cast(60 as {{ type_double() }}) as usage_minutes,
         max(event_at) as last_event_at
     from events
     group by customer_id, event_date

@@ -100,7 +100,7 @@ final as (
         cast(checked.model_name as {{ dbt.type_string() }}) as model_name,
         cast(checked.variable_name as {{ dbt.type_string() }}) as variable_name,
         cast(checked.current_rows as integer) as current_rows,
-        cast(checked.population_stability_index as {{ dbt.type_float() }}) as population_stability_index,
+        cast(checked.population_stability_index as {{ type_double() }}) as population_stability_index,
         cast(checked.drift_status as {{ dbt.type_string() }}) as drift_status,
         checked.drift_status = 'drift' as is_drifted,
         max(case when checked.drift_status = 'drift' then 1 else 0 end) over (partition by checked.model_name) = 1

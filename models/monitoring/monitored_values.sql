@@ -41,7 +41,7 @@ final as (
         '{{ model_name }}' as model_name,
         '{{ column }}' as variable_name,
         customer_id,
-        cast({{ column }} as {{ dbt.type_float() }}) as observed_value
+        cast({{ column }} as {{ type_double() }}) as observed_value
     from {{ relation }}
     where {{ column }} is not null
     {%- if not (outer_loop.last and loop.last) %}

@@ -67,7 +67,7 @@ final as (
         cast(bins.bin_number as integer) as bin_number,
         case when bins.bin_number > 1 then bins.lower_edge end as lower_edge,
         bins.upper_edge,
-        cast(shares.bin_share as {{ dbt.type_float() }}) as bin_share
+        cast(shares.bin_share as {{ type_double() }}) as bin_share
     from bins
     cross join as_of
     inner join shares

@@ -16,10 +16,12 @@ RUN_COLUMNS = {"invocation_id", "published_at", "run_started_at", "reference_run
 
 
 def table_hashes(path) -> dict[str, tuple[int, int]]:
-    """Row count and an order-independent hash of every row of every published table."""
+    """Row count and an order-independent hash of every row of every table dbt or the publication wrote (the main
+    schema's)."""
     hashes = {}
     with duckdb.connect(str(path), read_only=True) as con:
-        for (table,) in con.execute("select table_name from duckdb_tables() order by 1").fetchall():
+        tables = con.execute("select table_name from duckdb_tables() where schema_name = 'main' order by 1").fetchall()
+        for (table,) in tables:
             columns = [
                 f'"{name}"'
                 for (name,) in con.execute(

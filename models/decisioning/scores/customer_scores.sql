@@ -41,25 +41,25 @@ as_of as (
 final as (
     select
         cast(customers.customer_id as {{ dbt.type_string() }}) as customer_id,
-        cast(value_score.engagement_score as {{ dbt.type_float() }}) as engagement_score,
-        cast(value_score.value_score as {{ dbt.type_float() }}) as value_score,
+        cast(value_score.engagement_score as {{ type_double() }}) as engagement_score,
+        cast(value_score.value_score as {{ type_double() }}) as value_score,
         value_score.is_high_value,
         cast(rfm.rfm_segment as {{ dbt.type_string() }}) as rfm_segment,
-        cast(clv.p_alive as {{ dbt.type_float() }}) as p_alive,
-        cast(clv.clv_12m as {{ dbt.type_float() }}) as clv_12m,
+        cast(clv.p_alive as {{ type_double() }}) as p_alive,
+        cast(clv.clv_12m as {{ type_double() }}) as clv_12m,
         cast(clv.clv_decile as integer) as clv_decile,
         -- From the segment features, not the segments: churn scores stand even when no segments were fitted.
-        cast(segment_features.churn_probability as {{ dbt.type_float() }}) as churn_probability,
+        cast(segment_features.churn_probability as {{ type_double() }}) as churn_probability,
         cast(segment_features.risk_tier as {{ dbt.type_string() }}) as risk_tier,
         cast(churn_risk.driver_1 as {{ dbt.type_string() }}) as churn_driver_1,
         cast(churn_risk.driver_2 as {{ dbt.type_string() }}) as churn_driver_2,
         cast(churn_risk.driver_3 as {{ dbt.type_string() }}) as churn_driver_3,
-        cast(churn_risk.median_days_to_churn as {{ dbt.type_float() }}) as median_days_to_churn,
-        cast(churn_risk.survival_90d as {{ dbt.type_float() }}) as survival_90d,
+        cast(churn_risk.median_days_to_churn as {{ type_double() }}) as median_days_to_churn,
+        cast(churn_risk.survival_90d as {{ type_double() }}) as survival_90d,
         cast(segments.segment_name as {{ dbt.type_string() }}) as segment_name,
         cast(segments.segment_description as {{ dbt.type_string() }}) as segment_description,
         cast(actions.next_best_action as {{ dbt.type_string() }}) as next_best_action,
-        cast(actions.expected_value_saved as {{ dbt.type_float() }}) as expected_value_saved,
+        cast(actions.expected_value_saved as {{ type_double() }}) as expected_value_saved,
         actions.is_funded as is_action_funded,
         as_of.as_of_date
     from customers

@@ -68,12 +68,12 @@ final as (
         cast(next_best_action as {{ dbt.type_string() }}) as next_best_action,
         cast(rationale as {{ dbt.type_string() }}) as rationale,
         cast(rule_priority as integer) as rule_priority,
-        cast(churn_probability as {{ dbt.type_float() }}) as churn_probability,
-        cast(clv_12m as {{ dbt.type_float() }}) as clv_12m,
-        cast(action_cost as {{ dbt.type_float() }}) as action_cost,
-        cast(expected_value_saved as {{ dbt.type_float() }}) as expected_value_saved,
-        cast(expected_net_value as {{ dbt.type_float() }}) as expected_net_value,
-        cast(cumulative_cost as {{ dbt.type_float() }}) as cumulative_cost,
+        cast(churn_probability as {{ type_double() }}) as churn_probability,
+        cast(clv_12m as {{ type_double() }}) as clv_12m,
+        cast(action_cost as {{ type_double() }}) as action_cost,
+        cast(expected_value_saved as {{ type_double() }}) as expected_value_saved,
+        cast(expected_net_value as {{ type_double() }}) as expected_net_value,
+        cast(cumulative_cost as {{ type_double() }}) as cumulative_cost,
         coalesce(cumulative_cost <= {{ var('next_best_action_budget') }}, false) as is_funded,
         cast(as_of_date as date) as as_of_date
     from ranked

@@ -40,7 +40,7 @@ final as (
         rfm.customer_id,
         rfm.recency_days,
         rfm.frequency,
-        cast(rfm.monetary as {{ dbt.type_float() }}) as monetary,
+        cast(rfm.monetary as {{ type_double() }}) as monetary,
         rfm.tenure_days,
         engagement.engagement_score,
         clv.clv_12m,

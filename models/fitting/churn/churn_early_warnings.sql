@@ -27,8 +27,8 @@ final as (
         cast(current_scores.customer_id as {{ dbt.type_string() }}) as customer_id,
         cast(previous_scores.risk_tier as {{ dbt.type_string() }}) as previous_risk_tier,
         cast(current_scores.risk_tier as {{ dbt.type_string() }}) as risk_tier,
-        cast(previous_scores.churn_probability as {{ dbt.type_float() }}) as previous_churn_probability,
-        cast(current_scores.churn_probability as {{ dbt.type_float() }}) as churn_probability,
+        cast(previous_scores.churn_probability as {{ type_double() }}) as previous_churn_probability,
+        cast(current_scores.churn_probability as {{ type_double() }}) as churn_probability,
         cast(current_scores.driver_1 as {{ dbt.type_string() }}) as driver_1,
         cast(previous_scores.cutoff_date as date) as previous_cutoff_date,
         cast(current_scores.cutoff_date as date) as as_of_date

@@ -77,7 +77,7 @@ registry as (
         'as_of_date': 'date',
         'data_rows': dbt.type_bigint(),
         'settings_fingerprint': dbt.type_string(),
-        'validation_metric_value': dbt.type_float(),
+        'validation_metric_value': type_double(),
     }) }} as previous_registry
 ),
 
@@ -173,10 +173,10 @@ final as (
         cast(registered_as_of_date as date) as registered_as_of_date,
         cast(model_age_days as integer) as model_age_days,
         cast(data_rows as {{ dbt.type_bigint() }}) as data_rows,
-        cast(new_data_share as {{ dbt.type_float() }}) as new_data_share,
+        cast(new_data_share as {{ type_double() }}) as new_data_share,
         is_drift_flagged,
-        cast(registered_metric_value as {{ dbt.type_float() }}) as registered_metric_value,
-        cast(metric_floor as {{ dbt.type_float() }}) as metric_floor,
+        cast(registered_metric_value as {{ type_double() }}) as registered_metric_value,
+        cast(metric_floor as {{ type_double() }}) as metric_floor,
         cast(settings_fingerprint as {{ dbt.type_string() }}) as settings_fingerprint
     from decided
 )

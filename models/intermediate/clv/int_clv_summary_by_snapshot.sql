@@ -110,13 +110,13 @@ final as (
             as recency_days,
         cast({{ dbt.datediff('summarized.first_purchase_date', 'summarized.snapshot_date', 'day') }} as integer)
             as age_days,
-        cast(summarized.monetary_value as {{ dbt.type_float() }}) as monetary_value,
-        cast(summarized.total_revenue as {{ dbt.type_float() }}) as total_revenue,
+        cast(summarized.monetary_value as {{ type_double() }}) as monetary_value,
+        cast(summarized.total_revenue as {{ type_double() }}) as total_revenue,
         case when summarized.snapshot_name != 'full' then cast(coalesce(future.future_purchases, 0) as integer) end
             as future_purchases,
         case
             when summarized.snapshot_name != 'full'
-                then cast(coalesce(future.future_revenue, 0) as {{ dbt.type_float() }})
+                then cast(coalesce(future.future_revenue, 0) as {{ type_double() }})
         end as future_revenue
     from summarized
     left join future

@@ -53,13 +53,13 @@ final as (
         monthly.months_since_acquisition,
         cast(cohort_sizes.cohort_customers as integer) as cohort_customers,
         cast(monthly.active_customers as integer) as active_customers,
-        cast(monthly.active_customers as {{ dbt.type_float() }}) / cohort_sizes.cohort_customers as retention_rate,
+        cast(monthly.active_customers as {{ type_double() }}) / cohort_sizes.cohort_customers as retention_rate,
         cast(monthly.revenue as decimal(18, 2)) as revenue,
         {{ round_to_cents(
             'sum(monthly.revenue) over (
                 partition by monthly.cohort_month order by monthly.months_since_acquisition
                 rows between unbounded preceding and current row
-            ) / cast(cohort_sizes.cohort_customers as ' ~ dbt.type_float() ~ ')'
+            ) / cast(cohort_sizes.cohort_customers as ' ~ type_double() ~ ')'
         ) }} as cumulative_revenue_per_customer,
         as_of.as_of_date
     from monthly

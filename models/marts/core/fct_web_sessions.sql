@@ -14,7 +14,7 @@ sessions as (
         count(*) as events,
         sum(case when event_type = 'page_view' then 1 else 0 end) as pages_viewed,
         sum(case when event_type = 'feature_click' then 1 else 0 end) as features_clicked,
-        sum(duration_seconds) / cast(60 as {{ dbt.type_float() }}) as usage_minutes
+        sum(duration_seconds) / cast(60 as {{ type_double() }}) as usage_minutes
     from events
     group by session_id, customer_id
 ),
@@ -26,7 +26,7 @@ final as (
         started_at,
         ended_at,
         cast(started_at as date) as session_date,
-        {{ dbt.datediff('started_at', 'ended_at', 'second') }} / cast(60 as {{ dbt.type_float() }}) as session_minutes,
+        {{ dbt.datediff('started_at', 'ended_at', 'second') }} / cast(60 as {{ type_double() }}) as session_minutes,
         cast(events as integer) as events,
         cast(pages_viewed as integer) as pages_viewed,
         cast(features_clicked as integer) as features_clicked,

@@ -28,7 +28,7 @@ components as (
         customers.tenure_days,
         customers.last_order_date,
         engagement.engagement_score,
-        30.0 * cast(customers.lifetime_revenue as {{ dbt.type_float() }}) / greatest(
+        30.0 * cast(customers.lifetime_revenue as {{ type_double() }}) / greatest(
             coalesce({{ dbt.datediff('customers.first_order_date', 'customers.as_of_date', 'day') }}, 0),
             {{ var('spend_rate_min_days') }}
         ) as monthly_revenue,

@@ -39,25 +39,25 @@ final as (
     select
         as_of_date,
         'value_score_tenure_correlation' as metric_name,
-        cast(value_score_tenure_correlation as {{ dbt.type_float() }}) as metric_value
+        cast(value_score_tenure_correlation as {{ type_double() }}) as metric_value
     from summary
     union all
     select
         as_of_date,
         'customers_scored' as metric_name,
-        cast(customers_scored as {{ dbt.type_float() }}) as metric_value
+        cast(customers_scored as {{ type_double() }}) as metric_value
     from summary
     union all
     select
         as_of_date,
         'high_value_customers' as metric_name,
-        cast(high_value_customers as {{ dbt.type_float() }}) as metric_value
+        cast(high_value_customers as {{ type_double() }}) as metric_value
     from summary
     union all
     select
         as_of_date,
         'mean_value_score' as metric_name,
-        cast(mean_value_score as {{ dbt.type_float() }}) as metric_value
+        cast(mean_value_score as {{ type_double() }}) as metric_value
     from summary
 )
 

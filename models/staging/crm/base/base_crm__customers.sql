@@ -15,8 +15,8 @@ typed as (
         lower(trim(acquisition_channel)) as acquisition_channel,
         lower(trim(plan)) as plan,
         signup_date as raw_signup_date,
-        {{ dbt.safe_cast('signup_date', api.Column.translate_type('date')) }} as signup_date,
-        {{ dbt.safe_cast('updated_at', api.Column.translate_type('timestamp')) }} as updated_at
+        {{ try_cast('signup_date', api.Column.translate_type('date')) }} as signup_date,
+        {{ try_cast('updated_at', api.Column.translate_type('timestamp')) }} as updated_at
     from source
 ),
 

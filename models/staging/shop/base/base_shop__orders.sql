@@ -8,7 +8,7 @@ with
 
 source as (
     {{ raw_with_live_rows(
-        source('shop', 'orders'), source('live', 'orders'), raw_columns, 'order_id', text_columns=['amount']
+        source('shop', 'orders'), 'orders', raw_columns, 'order_id', text_columns=['amount']
     ) }}
 ),
 
@@ -30,14 +30,14 @@ typed as (
         nullif(trim(order_id), '') as order_id,
         nullif(trim(customer_id), '') as customer_id,
         order_ts as raw_order_ts,
-        {{ dbt.safe_cast('order_ts', api.Column.translate_type('timestamp')) }} as ordered_at,
+        {{ try_cast('order_ts', api.Column.translate_type('timestamp')) }} as ordered_at,
         amount as raw_amount,
         -- A plain decimal number only (amounts are text from here: a generated file's numbers cast, the import's
         -- and the live log's as written): NaN, infinity, exponents and anything too large for the column are
         -- invalid_amount, not a crash.
         case
             when {{ is_full_match('trim(amount)', '-?[0-9]+(\.[0-9]+)?') }}
-                then {{ dbt.safe_cast('trim(amount)', 'decimal(18, 2)') }}
+                then {{ try_cast('trim(amount)', 'decimal(18, 2)') }}
         end as amount,
         upper(trim(currency)) as currency,
         lower(trim(status)) as status

@@ -7,7 +7,7 @@
 with
 
 source as (
-    {{ raw_with_live_rows(source('web', 'events'), source('live', 'web_events'), raw_columns, 'event_id') }}
+    {{ raw_with_live_rows(source('web', 'events'), 'web_events', raw_columns, 'event_id') }}
 ),
 
 keyed as (
@@ -28,7 +28,7 @@ typed as (
         nullif(trim(event_id), '') as event_id,
         nullif(trim(customer_id), '') as customer_id,
         event_ts as raw_event_ts,
-        {{ dbt.safe_cast('event_ts', api.Column.translate_type('timestamp')) }} as event_at,
+        {{ try_cast('event_ts', api.Column.translate_type('timestamp')) }} as event_at,
         event_type,
         event_target,
         duration_seconds

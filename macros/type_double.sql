@@ -1,0 +1,11 @@
+{#
+  An 8-byte float for scores and metrics: dbt's type_float is a 4-byte REAL on DuckDB and a 4-byte FLOAT on Spark.
+  Its own macro (not an override of dbt's) so that it holds when the project is installed as a package.
+#}
+{% macro type_double() %}
+    {{ return(adapter.dispatch('type_double', 'customer_scoring')()) }}
+{% endmacro %}
+
+{% macro default__type_double() %}
+    {{ return('double') }}
+{% endmacro %}
