@@ -40,7 +40,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml constraints.txt Makefile
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[api,report,metrics,dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[api,report,metrics,bi,dev]'
 	touch $@
 
 # Pins the newest versions pyproject.toml allows: resolved in a scratch venv, frozen into constraints.txt
@@ -49,7 +49,7 @@ lock:
 	set -e; scratch=$$(mktemp -d); trap 'rm -rf "$$scratch"' EXIT; \
 	$(PYTHON) -m venv $$scratch; \
 	$$scratch/bin/pip install --quiet --upgrade pip; \
-	$$scratch/bin/pip install --quiet -e '.[api,report,metrics,dev]'; \
+	$$scratch/bin/pip install --quiet -e '.[api,report,metrics,bi,dev]'; \
 	{ grep '^#' constraints.txt; $$scratch/bin/pip freeze --exclude-editable; } > $$scratch/constraints.txt; \
 	mv $$scratch/constraints.txt constraints.txt
 
