@@ -1,10 +1,15 @@
 {#
-  Where the sources' raw files become tables (when the raw sources are files: var raw_sources). dbt-duckdb reads
-  each file in place through the source's `external_location` meta; on Spark (run on-run-start) each source with that meta becomes an external table of
-  the metastore over the same file, so models read `schema.identifier` as they would a data lake's table: a
-  parquet file as it is, a JSON-lines log (read_json) with the columns and types of its `json_columns` meta.
+  Where the sources' raw files become tables (when the raw sources are files: var raw_sources). dbt-duckdb
+  reads each file in place through the source's `external_location` meta; on Spark (run on-run-start) each
+  source with that meta becomes an external table of the metastore over the same file, so models read
+  `schema.identifier` as they would a data lake's table: a parquet file as it is, a JSON-lines log (read_json)
+  with the columns and types of its `json_columns` meta. Run first, it also refuses a raw_sources value that
+  is neither mode, which every check of it would otherwise read as 'tables'.
 #}
 {% macro register_raw_sources() %}
+    {%- if var('raw_sources') not in ['files', 'tables'] %}
+        {{ exceptions.raise_compiler_error("var raw_sources must be 'files' or 'tables', not '" ~ var('raw_sources') ~ "'") }}
+    {%- endif %}
     {{ return(adapter.dispatch('register_raw_sources', 'customer_scoring')()) }}
 {% endmacro %}
 

@@ -1,8 +1,8 @@
 {#
-  Every raw row is accounted for: the source's row count (plus, when the raw sources are files, the rows with an
-  `id_column` of the live log `live_table`, which the base model reads beside the raw file) equals the clean rows (the rows of `clean_model`, those
-  meeting `clean_where` when given) plus the quarantined rows of that source. Returns one row (the counts) when
-  they disagree.
+  Every raw row is accounted for: the source's row count (plus, when the raw sources are files, the rows with
+  an `id_column` of the live log `live_table`, which the base model reads beside the raw file) equals the clean
+  rows (the rows of `clean_model`, those meeting `clean_where` when given) plus the quarantined rows of that
+  source. Returns one row (the counts) when they disagree.
 #}
 {% test rows_reconcile(model, clean_model, quarantine_model, source_table, clean_where=none, live_table=none, id_column=none) %}
 with

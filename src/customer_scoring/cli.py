@@ -20,8 +20,8 @@ import sys
 from types import ModuleType
 from typing import NoReturn
 
-# Subcommand: the module that implements it. The modules are imported when the parser is built, so one whose
-# extra is not installed (api, report) says so instead of breaking the others.
+# Subcommand: the module that implements it. Only the named subcommand's module is imported (all of them for the
+# overall --help), and one whose extra is not installed (api, report) says so instead of breaking the others.
 COMMANDS = {
     "generate": "customer_scoring.generate",
     "import": "customer_scoring.import_orders",
@@ -59,37 +59,44 @@ def run_module(module: ModuleType, argv: list[str] | None = None) -> int:
     return run(configure(CliParser(prog=f"python -m {module.__spec__.name}"), module), argv)
 
 
-def _unavailable(name: str, error: ImportError) -> ModuleType:
+def _unavailable(name: str, error: ModuleNotFoundError) -> ModuleType:
     """A stand-in for a subcommand whose dependencies are missing: it fails with the pip command that adds them."""
-    stand_in = ModuleType(
-        name, f"Unavailable: {error}. Install the package's extras: pip install 'customer-scoring[api,report]'"
-    )
+    stand_in = ModuleType(name, f"Unavailable: {error}. Install the extras: pip install 'customer-scoring[api,report]'")
 
     def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error(stand_in.__doc__)
 
-    stand_in.add_arguments = lambda parser: None
+    # Takes any options, so that it gets to say what is missing.
+    stand_in.add_arguments = lambda parser: parser.add_argument("arguments", nargs=argparse.REMAINDER)
     stand_in.run = run
     return stand_in
 
 
-def build_parser() -> CliParser:
+def _load(module_name: str) -> ModuleType:
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] == "customer_scoring":
+            raise  # a bug of ours, not a missing extra
+        return _unavailable(module_name, error)
+
+
+def build_parser(argv: list[str]) -> CliParser:
     parser = CliParser(
         prog="customer-scoring", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     subcommands = parser.add_subparsers(title="subcommands", metavar="SUBCOMMAND", required=True)
-    for name, module_name in COMMANDS.items():
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError as error:
-            module = _unavailable(module_name, error)
+    named = [argv[0]] if argv and argv[0] in COMMANDS else list(COMMANDS)
+    for name in named:
+        module = _load(COMMANDS[name])
         summary = " ".join(module.__doc__.split("\n\n")[0].split())
         configure(subcommands.add_parser(name, help=summary), module)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run(build_parser(), argv)
+    argv = sys.argv[1:] if argv is None else argv
+    return run(build_parser(argv), argv)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Orders and web events from Redis Streams, landed as the API lands them (see `customer_scoring.ingest`).
 
-    python -m customer_scoring.consume --redis-url redis://127.0.0.1:6379/0 --consumer worker-1
+    customer-scoring consume --redis-url redis://127.0.0.1:6379/0 --consumer worker-1
 
 Reads the streams `customer-scoring:orders` and `customer-scoring:events` in a consumer group, each entry
 one item whose fields are the source contract's (a missing field is null). An entry is acknowledged

@@ -10,7 +10,7 @@ The raw files are what a warehouse would load; the truth (latent parameters, whe
 still alive at the cutoff, the orders and spend of the following ``horizon_days``, and the bad rows
 injected per reason) goes to a separate directory that the warehouse never reads.
 
-    python -m customer_scoring.generate --customers 10000 --seed 42 --out data/raw --truth data/truth
+    customer-scoring generate --customers 10000 --seed 42 --out data/raw --truth data/truth
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Map your own transactions CSV into the raw orders source, so the project runs on real data.
 
-    python -m customer_scoring.import_orders transactions.csv --customer-id CustomerID \\
+    customer-scoring import transactions.csv --customer-id CustomerID \\
         --date InvoiceDate --amount Revenue --order-id InvoiceNo --date-format '%m/%d/%Y %H:%M'
 
 Writes `orders.parquet` to --out. A shop without a CRM or web export still gets every orders-based

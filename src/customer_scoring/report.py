@@ -1,6 +1,6 @@
 """One static HTML report of the published scores: charts as inline SVG, no server and no network.
 
-python -m customer_scoring.report [--warehouse data/warehouse.duckdb] [--out reports/customer_scores.html]
+customer-scoring report [--warehouse data/warehouse.duckdb] [--out reports/customer_scores.html]
 """
 
 from __future__ import annotations

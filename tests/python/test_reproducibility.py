@@ -25,7 +25,9 @@ def table_hashes(path) -> dict[str, tuple[int, int]]:
             columns = [
                 f'"{name}"'
                 for (name,) in con.execute(
-                    "select column_name from duckdb_columns() where table_name = ? order by column_index", [table]
+                    "select column_name from duckdb_columns() where schema_name = 'main' and table_name = ?"
+                    " order by column_index",
+                    [table],
                 ).fetchall()
                 if name not in RUN_COLUMNS and not name.startswith("dbt_")
             ]
