@@ -14,7 +14,8 @@ export CUSTOMER_SCORING_WAREHOUSE ?= data/build.duckdb
 export CUSTOMER_SCORING_PUBLISHED ?= data/warehouse.duckdb
 export CUSTOMER_SCORING_TRUTH_DIR ?= data/truth
 
-.PHONY: build test install lock data browser redis lint unit report api consume clean spark-install spark-start spark-stop
+.PHONY: build test install lock data browser redis lint unit report api consume clean spark-install spark-start spark-stop \
+	airflow-install
 
 # The engine `make build` runs on: duckdb (the embedded default) or spark (the local standalone cluster).
 ENGINE ?= duckdb
@@ -30,8 +31,9 @@ build: install data
 	$(BIN)/customer-scoring build
 endif
 
-# The Spark install comes first: the DuckDB <-> Spark parity test builds on a local cluster.
-test: install spark-install browser redis lint unit
+# The Spark install comes first: the DuckDB <-> Spark parity test builds on a local cluster; the Airflow venv
+# for the DAG test.
+test: install spark-install airflow-install browser redis lint unit
 
 install: $(VENV)/.installed
 
@@ -89,11 +91,28 @@ lint: install
 	CUSTOMER_SCORING_WAREHOUSE=:memory: $(BIN)/sqlfluff lint models tests/dbt analyses
 
 # Unit tests, then the end-to-end dbt build on a small generated dataset (tests/python/test_end_to_end.py).
-unit: install
+unit: install airflow-install
 	$(BIN)/pytest
 
 clean:
 	rm -rf target logs data reports
+
+# Apache Airflow and astronomer-cosmos (orchestration/dags) in a virtualenv of their own: Airflow pins its own
+# dependencies. Cached outside the checkout under a name made of the pins and the Python version, so that reruns
+# and fresh clones on one machine skip the install (the name changes with the pins, not a file's date); the DAG
+# test finds it through CUSTOMER_SCORING_AIRFLOW_VENV.
+AIRFLOW_VENV := $(or $(AIRFLOW_VENV),$(HOME)/.cache/customer-scoring/airflow-$(shell \
+	{ cat requirements-airflow.txt; $(PYTHON) --version; } | sha1sum | cut -c1-12))
+export CUSTOMER_SCORING_AIRFLOW_VENV := $(AIRFLOW_VENV)
+
+airflow-install: $(AIRFLOW_VENV)/.installed
+
+$(AIRFLOW_VENV)/.installed: | requirements-airflow.txt
+	rm -rf $(AIRFLOW_VENV)
+	$(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/pip install --quiet --upgrade pip
+	$(AIRFLOW_VENV)/bin/pip install --quiet -r requirements-airflow.txt
+	touch $@
 
 # Apache Spark: the same project on a local standalone cluster (`dbt build --target spark`, profiles.yml).
 # Delta Lake release built for the Spark minor version requirements-spark.txt pins (Delta 4.0.x: Spark 4.0.x).

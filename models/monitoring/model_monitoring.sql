@@ -21,10 +21,10 @@ reference_bins as (
     select history.*
     from history
     where
-        history.invocation_id != '{{ invocation_id }}'
+        history.invocation_id != '{{ run_id() }}'
         and history.run_started_at = (
             select max(earlier.run_started_at) from history as earlier
-            where earlier.invocation_id != '{{ invocation_id }}'
+            where earlier.invocation_id != '{{ run_id() }}'
         )
 ),
 

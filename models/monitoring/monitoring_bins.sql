@@ -59,7 +59,7 @@ shares as (
 
 final as (
     select
-        '{{ invocation_id }}' as invocation_id,
+        '{{ run_id() }}' as invocation_id,
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }}) as run_started_at,
         as_of.as_of_date,
         bins.model_name,

@@ -7,7 +7,7 @@ connection sees the new file whole. Readers never share a file with a writer, so
 lock, see a missing table or mix two runs; a failed build never reaches the rename. The file is
 read-only for everyone (mode 0o444): one reader opening it read-write would lock out all the others.
 
-    python -m customer_scoring.publish [--build PATH] [--published PATH] [-- dbt build arguments]
+    customer-scoring build [--build PATH] [--published PATH] [-- dbt build arguments]
 """
 
 from __future__ import annotations
@@ -119,14 +119,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     published_default = os.environ.get("CUSTOMER_SCORING_PUBLISHED", DEFAULT_PUBLISHED)
     parser.add_argument("--published", type=Path, default=Path(published_default))
     parser.add_argument("--target-path", type=Path, default=Path("target"), help="dbt's target directory")
+    parser.add_argument(
+        "--publish-only",
+        metavar="RUN_ID",
+        help="run no dbt: publish the build warehouse as it stands, recorded as run RUN_ID (for an orchestrator "
+        "that ran every dbt node, and publishes only when all passed); the models come from the manifest in "
+        "--target-path (`dbt parse`)",
+    )
     parser.add_argument("dbt_args", nargs="*", help="passed to dbt build (after --)")
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    code = build_and_publish(args.build, args.published, args.dbt_args, args.target_path)
-    if code == 0:
-        print_publication(args.published)
-    return code
+    if args.publish_only is not None:
+        manifest = args.target_path / "manifest.json"
+        if args.dbt_args:
+            parser.error("--publish-only runs no dbt: it takes no dbt arguments")
+        for needed, what in [(args.publish_only, "a run id"), (manifest.is_file(), f"a dbt manifest at {manifest}"),
+                             (args.build.is_file(), f"a build warehouse at {args.build}")]:  # fmt: skip
+            if not needed:
+                parser.error(f"--publish-only needs {what}")
+        args.published.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            tables = published_tables(manifest)
+            publish(args.build, args.published, tables, args.publish_only, one_row_per_customer(manifest))
+        except RuntimeError as error:
+            parser.error(str(error))
+    elif (code := build_and_publish(args.build, args.published, args.dbt_args, args.target_path)) != 0:
+        return code
+    print_publication(args.published)
+    return 0
 
 
 if __name__ == "__main__":

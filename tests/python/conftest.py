@@ -22,9 +22,9 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 E2E_CUSTOMERS = 5000
 
 
-# A test using any of these runs dbt, reads what a dbt build wrote, or needs the Redis server (pytest lists
-# fixtures transitively).
-E2E_FIXTURES = {"dbt", "warehouse", "published", "con", "redis_url"}
+# A test using any of these runs dbt, reads what a dbt build wrote, or needs the Redis server or Airflow (pytest
+# lists fixtures transitively).
+E2E_FIXTURES = {"dbt", "warehouse", "published", "con", "redis_url", "airflow"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
