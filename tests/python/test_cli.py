@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from customer_scoring.cli import COMMANDS
@@ -35,3 +36,15 @@ def test_errors_are_one_line(tmp_path):
     assert result.returncode == 2
     expected = f"no publication at {missing}: run `customer-scoring build` first"
     assert result.stderr == f"customer-scoring status: error: {expected}\n"
+
+
+def test_status_shows_the_publication_and_every_model(published):
+    result = subprocess.run([SCRIPT, "status", "--published", published], capture_output=True, text=True, check=True)
+    with duckdb.connect(str(published), read_only=True) as con:
+        tables = con.execute("select table_name, row_count from publication").fetchall()
+        models = con.execute("select model_family, model_name, status from model_status").fetchall()
+    lines = result.stdout.splitlines()
+    for table, rows in tables:
+        assert any(line.split() == [table, f"{rows:,}", "rows"] for line in lines), table
+    for family, model, status in models:
+        assert any(line.split()[:3] == [family, model, status] for line in lines), model
