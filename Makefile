@@ -15,7 +15,7 @@ export CUSTOMER_SCORING_PUBLISHED ?= data/warehouse.duckdb
 export CUSTOMER_SCORING_TRUTH_DIR ?= data/truth
 
 .PHONY: build test install lock data browser redis lint unit report api consume clean spark-install spark-start spark-stop \
-	airflow-install
+	airflow-install airflow-lock
 
 # The engine `make build` runs on: duckdb (the embedded default) or spark (the local standalone cluster).
 ENGINE ?= duckdb
@@ -106,6 +106,17 @@ AIRFLOW_VENV := $(or $(AIRFLOW_VENV),$(HOME)/.cache/customer-scoring/airflow-$(s
 export CUSTOMER_SCORING_AIRFLOW_VENV := $(AIRFLOW_VENV)
 
 airflow-install: $(AIRFLOW_VENV)/.installed
+
+# What requirements-airflow.txt freezes; `make airflow-lock` resolves it afresh in a scratch venv.
+AIRFLOW_PACKAGES := apache-airflow==3.3.2 astronomer-cosmos==1.15.1
+
+airflow-lock:
+	set -e; scratch=$$(mktemp -d); trap 'rm -rf "$$scratch"' EXIT; \
+	$(PYTHON) -m venv $$scratch; \
+	$$scratch/bin/pip install --quiet --upgrade pip; \
+	$$scratch/bin/pip install --quiet $(AIRFLOW_PACKAGES); \
+	{ grep '^#' requirements-airflow.txt; $$scratch/bin/pip freeze; } > $$scratch/requirements.txt; \
+	mv $$scratch/requirements.txt requirements-airflow.txt
 
 $(AIRFLOW_VENV)/.installed: | requirements-airflow.txt
 	rm -rf $(AIRFLOW_VENV)
