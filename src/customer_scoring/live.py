@@ -595,18 +595,18 @@ class BuyerRanks:
         self.base = {column: published[column].to_numpy(dtype=float) for column in BUYER_MEASURES}
         self.sorted = {column: np.sort(values) for column, values in self.base.items()}
         # customer_clv ranks ties first-come in customer_id order: CLV sorted with ties by id.
-        order = np.lexsort((self.ids, self.base["clv_12m"]))
-        self.clv_sorted, self.ids_by_clv = self.base["clv_12m"][order], self.ids[order]
+        self.clv_sorted, self.ids_by_clv = by_value(self.base["clv_12m"], self.ids)
         self.segments = {(r, fm): name for r, fm, name in segment_map.itertuples(index=False)}
         self.live = pd.DataFrame(columns=BUYER_MEASURES, dtype=float)
+        self.live_by_clv = self.replaced_by_clv = by_value(np.array([]), np.array([], dtype=str))
 
     def update(self, measures: pd.DataFrame) -> None:
         """The live buyers' measures now (BUYER_MEASURES, indexed by customer_id)."""
         self.live = pd.concat([self.live.drop(measures.index, errors="ignore"), measures.astype(float)])
-        self.live_ids = self.live.index.to_numpy(dtype=str)
         published = self.position.reindex(self.live.index).dropna().to_numpy(dtype=int)
         self.replaced = {column: values[published] for column, values in self.base.items()}
-        self.replaced_ids = self.ids[published]
+        self.live_by_clv = by_value(self.live["clv_12m"].to_numpy(), self.live.index.to_numpy(dtype=str))
+        self.replaced_by_clv = by_value(self.replaced["clv_12m"], self.ids[published])
         self.buyers = len(self.ids) + len(self.live) - len(published)
 
     def _below(self, column: str, values: np.ndarray, side: str = "left") -> np.ndarray:
@@ -627,30 +627,33 @@ class BuyerRanks:
         f_score = quintile(self._below("frequency", rows["frequency"].to_numpy()))
         m_score = quintile(self._below("monetary", rows["monetary"].to_numpy()))
         fm_score = np.floor((f_score + m_score + 1) / 2.0)
-        clv = rows["clv_12m"].to_numpy()
+        # customer_clv's decile: ceil(10 * rank / buyers), the rank first-come over buyers in customer_id order.
+        clv, ids = rows["clv_12m"].to_numpy(), customers.to_numpy(dtype=str)
+        before = before_in(self.clv_sorted, self.ids_by_clv, clv, ids)
+        before += before_in(*self.live_by_clv, clv, ids) - before_in(*self.replaced_by_clv, clv, ids)
+        decile = np.ceil(10 * (before + 1) / self.buyers)
         return pd.DataFrame(
             {
-                "customer_id": customers.to_numpy(),
+                "customer_id": ids,
                 "rfm_segment": [self.segments.get((int(r), int(fm))) for r, fm in zip(r_score, fm_score, strict=True)],
-                "clv_decile": [
-                    None if np.isnan(value) else self._clv_decile(customer, value)
-                    for customer, value in zip(customers, clv, strict=True)
-                ],
+                "clv_decile": np.where(np.isnan(clv), None, decile.astype(int)),
             }
         )
 
-    def _clv_decile(self, customer: str, value: float) -> int:
-        """ceil(10 * rank / buyers), the rank first-come over buyers in customer_id order, as customer_clv's."""
-        low = int(np.searchsorted(self.clv_sorted, value, side="left"))
-        high = int(np.searchsorted(self.clv_sorted, value, side="right"))
-        before = low + int(np.searchsorted(self.ids_by_clv[low:high], customer))
 
-        def ahead(values: np.ndarray, ids: np.ndarray) -> int:
-            return int(((values < value) | ((values == value) & (ids < customer))).sum())
+def by_value(values: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`values` and their `ids` sorted by value, ties by id."""
+    order = np.lexsort((ids, values))
+    return values[order], ids[order]
 
-        before += ahead(self.live["clv_12m"].to_numpy(), self.live_ids)
-        before -= ahead(self.replaced["clv_12m"], self.replaced_ids)
-        return int(np.ceil(10 * (before + 1) / self.buyers))
+
+def before_in(values: np.ndarray, ids: np.ndarray, value: np.ndarray, id_: np.ndarray) -> np.ndarray:
+    """How many of the (value, id) pairs `values`, `ids` (`by_value`'s order) come before each (`value`, `id_`)."""
+    low = np.searchsorted(values, value, side="left")
+    high = np.searchsorted(values, value, side="right")
+    for k in np.flatnonzero(high > low):  # equal values: the ids decide
+        low[k] += np.searchsorted(ids[low[k] : high[k]], id_[k])
+    return low
 
 
 class LogReader:
@@ -723,14 +726,16 @@ class LiveScorer:
         self.settings = settings
         self._lock = threading.Lock()
         self._publication = None
-        self._scores: dict[str, dict] = {}
+        self._scored: tuple[pd.DataFrame, dict] = (pd.DataFrame(), {})
 
     def _reset(self, publication) -> None:
         self._publication = publication
         self._readers = {source: LogReader(log_path(self.raw_dir, source)) for source in LIVE_SCHEMAS}
         # Per customer, their live rows of each source.
         self._rows: dict[str, dict[str, list[dict]]] = defaultdict(lambda: {source: [] for source in LIVE_SCHEMAS})
-        self._scores = {}
+        self._scored = (pd.DataFrame(), {})
+        # The live customers' scores that are their own (not ranks among everyone), as last computed.
+        self._own: dict[str, dict] = {}
         self._loaded = False
         self._population: Population | None = None
         self._population_as_of = None
@@ -753,8 +758,8 @@ class LiveScorer:
         self._loaded = True
 
     def refresh(self) -> int:
-        """Read what landed since the last refresh and score the customers it touched (all live customers when
-        the as-of date moved); returns how many were scored."""
+        """Read what landed since the last refresh, score the customers it touched (all live customers when the
+        as-of date moved) and rank every live customer again; returns how many were scored."""
         with self._lock:
             publication = self.publication_id()
             if publication != self._publication:
@@ -778,12 +783,12 @@ class LiveScorer:
                 self._as_of = as_of
                 touched = set(self._rows)
                 as_of, scores = self._score(touched, [])
-            self._scores.update(scores)
+            self._scored = scores
             return len(touched)
 
-    def _score(self, customers: set[str], new_events: list[dict]) -> tuple[date, dict[str, dict]]:
-        """Score `customers`, with `new_events` the events read in this refresh: the as-of date they were scored
-        at, and their scores by customer."""
+    def _score(self, customers: set[str], new_events: list[dict]) -> tuple[date, tuple[pd.DataFrame, dict]]:
+        """Score `customers`, with `new_events` the events read in this refresh, and rank every live customer: the
+        as-of date they were scored at, every live customer's scores (by customer_id) and what stamps them all."""
         live = {
             source: pa.Table.from_pylist(
                 [row for customer in sorted(customers) for row in self._rows[customer][source]],
@@ -805,7 +810,7 @@ class LiveScorer:
                 everyone = cursor.execute(SUMMARY_SQL.format(orders="published_revenue_orders"), {"as_of": as_of})
                 self._buyer_ranks = BuyerRanks(self._rfm_and_clv(everyone.df()), settings.rfm_segment_map)
                 self._buyer_ranks_as_of = as_of
-            ranked = self._ranked(cursor, as_of)
+            measured = self._update_population(cursor, as_of)
             churn_features = None
             if self._churn is not None:
                 attributes = "".join(
@@ -823,26 +828,26 @@ class LiveScorer:
                 ).df()
         buyers = self._rfm_and_clv(summary)
         self._buyer_ranks.update(buyers.set_index("customer_id")[BUYER_MEASURES])
-        buyers = buyers.merge(self._buyer_ranks.scores(buyers["customer_id"]), on="customer_id")
-        scores = buyers.merge(ranked, on="customer_id", how="outer")
+        own = buyers.merge(pd.DataFrame({"customer_id": measured}), on="customer_id", how="outer")
         if churn_features is not None:
             churn = self._churn_scores(churn_features, buyers["customer_id"])
-            scores = scores.merge(churn, on="customer_id", how="left")
+            own = own.merge(churn, on="customer_id", how="left")
+        self._own |= {row["customer_id"]: row for row in own.to_dict("records")}
+        own = pd.DataFrame.from_records(list(self._own.values()), columns=own.columns)
+        # A customer's rows move the others' ranks: every live customer is ranked again, not only the touched.
+        buyer_ranks = self._buyer_ranks.scores(self._buyer_ranks.live.index.to_series())
+        scores = own.merge(buyer_ranks, on="customer_id", how="left")
+        scores = scores.merge(self._population.scores(self._population.live.index), on="customer_id", how="left")
         scores = self._with_actions(scores)
-        scores = scores.astype(object).where(scores.notna(), None)
-        scored_at = datetime.now(UTC)
-        stamp = {"as_of_date": as_of, "scored_at": scored_at, "model_versions": self._versions}
-        scored = {}
-        for row in scores.to_dict("records"):
-            customer = row.pop("customer_id")
-            counts = {"live_orders": len(self._rows[customer]["orders"])}
-            counts["live_events"] = len(self._rows[customer]["web_events"])
-            scored[customer] = row | stamp | counts
-        return as_of, scored
+        for source, column in [("orders", "live_orders"), ("web_events", "live_events")]:
+            scores[column] = [len(self._rows[customer][source]) for customer in scores["customer_id"]]
+        scores = scores.astype(object).where(scores.notna(), None).set_index("customer_id")
+        stamp = {"as_of_date": as_of, "scored_at": datetime.now(UTC), "model_versions": self._versions}
+        return as_of, (scores, stamp)
 
-    def _ranked(self, cursor: duckdb.DuckDBPyConnection, as_of: date) -> pd.DataFrame:
-        """The engagement and value scores of the touched customers among every customer's (`Population`): the
-        publication's measures as of `as_of` (computed once per date) and every live customer's so far."""
+    def _update_population(self, cursor: duckdb.DuckDBPyConnection, as_of: date) -> pd.Index:
+        """Every customer's engagement and value measures (`Population`): the publication's as of `as_of`
+        (computed once per date) with the touched customers' own now; returns the touched customers measured."""
         parameters = {
             "as_of": as_of,
             "window_days": self.settings.engagement_window_days,
@@ -856,7 +861,7 @@ class LiveScorer:
         cursor.execute(TOUCHED_SESSIONS_SQL)
         touched = cursor.execute(METRICS_SQL, parameters).df().set_index("customer_id")
         self._population.update(touched)
-        return self._population.scores(touched.index)
+        return touched.index
 
     def _with_actions(self, scores: pd.DataFrame) -> pd.DataFrame:
         """`scores` with each buyer's segment (the registered version's nearest centroid of the features
@@ -914,7 +919,8 @@ class LiveScorer:
         return pd.concat([risk[["customer_id", *CHURN_COLUMNS]], lapsed], ignore_index=True)
 
     def scores(self, customer_id: str) -> dict | None:
-        return self._scores.get(customer_id)
+        scores, stamp = self._scored
+        return scores.loc[customer_id].to_dict() | stamp if customer_id in scores.index else None
 
     def run(self, stop: threading.Event, interval: float = 0.1) -> None:
         """Refresh until `stop` is set (the API runs this in a thread of its own)."""

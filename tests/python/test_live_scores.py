@@ -111,21 +111,24 @@ def live_day(published, dataset, tmp_path_factory):
         writer = {"X-API-Key": INGEST_KEY}
         assert client.post("/orders", json=orders, headers=writer).json()["stored"] == len(orders)
         assert client.post("/events", json=events, headers=writer).json()["stored"] == len(events)
+        # Ranks are among everyone: the scores are final once every customer's include all their rows.
         deadline = time.monotonic() + 30
-        live = {}
-        while len(live) < len(touched) and time.monotonic() < deadline:
-            for customer in set(touched) - set(live):
-                body = client.get(f"/customers/{customer}").json()
-                scores = body["live"]
-                if scores is not None and all(scores[source] == n for source, n in posted[customer].items()):
-                    live[customer] = scores
+        while time.monotonic() < deadline:
+            live = {customer: client.get(f"/customers/{customer}").json()["live"] for customer in touched}
+            if all(
+                scores is not None and all(scores[source] == n for source, n in posted[customer].items())
+                for customer, scores in live.items()
+            ):
+                break
             time.sleep(0.05)
         assert client.get("/customers/nobody").status_code == 404
-    return {"day": day, "raw": raw, "live": live, "touched": touched, "orders": orders}
+    posts = {"posted": posted, "orders": orders, "events": events}
+    return {"day": day, "raw": raw, "live": live, "touched": touched} | posts
 
 
 def test_every_touched_customer_gets_live_scores_as_of_the_new_day(live_day, published):
-    assert sorted(live_day["live"]) == sorted(live_day["touched"])
+    for customer, scores in live_day["live"].items():
+        assert scores is not None and all(scores[source] == n for source, n in live_day["posted"][customer].items())
     ((clv_version,),) = published_rows(
         published, "select model_version from model_registry where is_current and model_family = 'clv'"
     )
@@ -171,6 +174,29 @@ def test_the_next_batch_publishes_the_live_scores(live_day, warehouse, dbt, tmp_
             assert live[column] == pytest.approx(batch[column], rel=1e-9, abs=0, nan_ok=True), (customer, column)
         for column in [*BUYER_RANKED_COLUMNS, "is_high_value", "segment_name", "next_best_action"]:
             assert live[column] == batch[column], (customer, column)
+
+
+def test_live_scores_do_not_depend_on_how_refreshes_split_the_rows(live_day, published, tmp_path):
+    """Ranks are among everyone: a customer scored on an earlier refresh is ranked again when later rows of others
+    move the ranking, so the scores equal those of one refresh that read every row."""
+    warehouse = Warehouse(published)
+    settings = LiveSettings.from_project(PROJECT_DIR)
+    scorers = {}
+    for name, refresh_after_orders in [("one refresh", False), ("a refresh per post", True)]:
+        raw = tmp_path / name
+        intake = Intake(raw)
+        scorers[name] = LiveScorer(raw, warehouse.cursor, warehouse.file_id, settings)
+        intake.accept("orders", live_day["orders"])
+        if refresh_after_orders:
+            scorers[name].refresh()
+        intake.accept("web_events", live_day["events"])
+        scorers[name].refresh()
+
+    def scores(scorer: LiveScorer, customer: str) -> dict:
+        return {column: value for column, value in scorer.scores(customer).items() if column != "scored_at"}
+
+    for customer in live_day["touched"]:
+        assert scores(scorers["a refresh per post"], customer) == scores(scorers["one refresh"], customer), customer
 
 
 def test_orders_that_move_nothing_leave_the_published_scores(published, tmp_path):
