@@ -49,6 +49,8 @@ class CustomerScores(BaseModel):
     p_alive: float | None
     clv_12m: float | None
     clv_decile: int | None
+    purchase_probability: float | None
+    expected_next_order_date: date | None
     churn_probability: float | None
     risk_tier: RiskTier | None
     segment_name: str | None
@@ -88,6 +90,10 @@ class LiveScores(BaseModel):
     clv_3m: float | None = None
     clv_6m: float | None = None
     clv_12m: float | None = None
+    purchase_probability: float | None = None
+    days_to_next_order: float | None = None
+    days_between_orders: float | None = None
+    observed_days_between_orders: float | None = None
     clv_decile: int | None = None
     churn_probability: float | None = None
     risk_tier: str | None = None

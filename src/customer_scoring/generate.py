@@ -7,8 +7,8 @@ Gamma-Gamma (Fader, Hardie & Lee 2005b): ``nu ~ Gamma(q, gamma)``, each order ``
 Web sessions arrive at a rate that grows with ``lambda`` and spend, and fade after dropout.
 
 The raw files are what a warehouse would load; the truth (latent parameters, whether each customer is
-still alive at the cutoff, the orders and spend of the following ``horizon_days``, and the bad rows
-injected per reason) goes to a separate directory that the warehouse never reads.
+still alive at the cutoff, the orders and spend of the following ``horizon_days``, the orders of its first 30
+days, and the bad rows injected per reason) goes to a separate directory that the warehouse never reads.
 
     customer-scoring generate --customers 10000 --seed 42 --out data/raw --truth data/truth
 """
@@ -225,6 +225,7 @@ def _simulate_chunk(cfg: GeneratorConfig, chunk_index: int, first_id: int, n: in
             "is_alive_at_cutoff": is_buyer & (dropout_day >= cfg.history_days),
             "observed_orders": np.bincount(owner[observed], minlength=n),
             "future_orders": np.bincount(owner[future], minlength=n),
+            "future_orders_30d": np.bincount(owner[future & (day < cfg.history_days + 30)], minlength=n),
             "future_spend": np.bincount(owner[future], weights=amount[future], minlength=n),
         }
     )

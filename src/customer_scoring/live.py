@@ -681,6 +681,7 @@ class LiveSettings:
     segment map (seeds)."""
 
     annual_discount_rate: float
+    purchase_propensity_days: int
     churn_horizon_days: int
     churn_recent_days: int
     churn_long_window_days: int
@@ -898,7 +899,9 @@ class LiveScorer:
         if summary.empty:
             # Only orders staging will quarantine (a customer the CRM does not know), or cancelled ones.
             return pd.DataFrame(columns=["customer_id", *RFM_COLUMNS, *CLV_COLUMNS])
-        clv = score(summary, self._clv, self.settings.annual_discount_rate)[["customer_id", *CLV_COLUMNS]]
+        settings = self.settings
+        clv = score(summary, self._clv, settings.annual_discount_rate, settings.purchase_propensity_days)
+        clv = clv[["customer_id", *CLV_COLUMNS]]
         # The summary's frequency and recency are the purchase model's; the RFM measures come prefixed.
         rfm = summary[["customer_id", *(f"rfm_{column}" for column in RFM_COLUMNS)]]
         rfm = rfm.rename(columns=lambda column: column.removeprefix("rfm_"))

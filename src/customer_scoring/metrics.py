@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.stats import spearmanr
+from sklearn.metrics import roc_auc_score
 
 
 def normalized_gini(actual, predicted) -> float:
@@ -48,6 +49,20 @@ def purchase_metrics(actual, predicted) -> dict[str, float]:
         "purchases_rmse": float(np.sqrt(np.mean((actual - predicted) ** 2))),
         "purchases_predicted_total": float(predicted.sum()),
         "purchases_actual_total": float(actual.sum()),
+    }
+
+
+def propensity_metrics(bought, probability) -> dict[str, float]:
+    """How well a probability of at least one purchase in a window ranks and is calibrated: ROC-AUC, the Brier
+    score, and the Brier score of giving everyone the observed rate (the floor a useful model is below)."""
+    bought, probability = np.asarray(bought, dtype=float), np.asarray(probability, dtype=float)
+    both_classes = 0 < bought.sum() < len(bought)  # otherwise no ranking to judge
+    return {
+        "purchase_probability_roc_auc": float(roc_auc_score(bought, probability)) if both_classes else np.nan,
+        "purchase_probability_brier": float(np.mean((probability - bought) ** 2)),
+        "purchase_probability_base_rate_brier": float(bought.mean() * (1 - bought.mean())),
+        "purchase_probability_predicted_mean": float(probability.mean()),
+        "purchase_probability_actual_rate": float(bought.mean()),
     }
 
 

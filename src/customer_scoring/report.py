@@ -112,6 +112,21 @@ def clv_calibration(con: duckdb.DuckDBPyConnection) -> Figure:
     return figure
 
 
+def purchase_probability_calibration(con: duckdb.DuckDBPyConnection) -> Figure:
+    calibration = con.execute("select * from purchase_probability_calibration order by probability_decile").df()
+    figure, ax = _axes(
+        "Purchase probability calibration on the holdout",
+        "mean predicted probability of a purchase in the window",
+        "share who bought",
+    )
+    for model_name, rows in calibration.groupby("model_name"):
+        ax.plot(rows["mean_predicted_probability"], rows["share_bought"], marker="s", label=model_name)
+    top = float(calibration[["mean_predicted_probability", "share_bought"]].max().max())
+    ax.plot([0, top], [0, top], color="grey", linestyle=":", label="calibrated")
+    ax.legend()
+    return figure
+
+
 def _churn_holdout(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute(
         "select model_name, churned, churn_probability from churn_holdout_predictions "
@@ -172,6 +187,7 @@ CHARTS = {
     "value-score-distribution": value_score_distribution,
     "tenure-vs-value": tenure_vs_value,
     "clv-calibration": clv_calibration,
+    "purchase-probability-calibration": purchase_probability_calibration,
     "churn-lift": churn_lift,
     "churn-roc": churn_roc,
     "segment-sizes": segment_sizes,
@@ -182,6 +198,7 @@ CHARTS = {
 # Charts of a fitted model's output, by model family: drawn only when model_status says it was fitted.
 CHART_FAMILIES = {
     "clv-calibration": "clv",
+    "purchase-probability-calibration": "clv",
     "churn-lift": "churn",
     "churn-roc": "churn",
     "segment-sizes": "segments",

@@ -8,6 +8,7 @@ from lifetimes import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter
 from lifetimes.datasets import load_cdnow_summary, load_cdnow_summary_data_with_monetary_value
 
 from customer_scoring.clv import BetaGeoModel, GammaGammaModel, ParetoNBDModel, frequency_spend_correlation
+from customer_scoring.clv._base import days_to_next_purchase
 
 RELATIVE = 1e-3
 
@@ -61,27 +62,66 @@ def test_gamma_gamma_matches_lifetimes(cdnow_spend):
     assert frequency_spend_correlation(x, m) == pytest.approx(0.1139, abs=1e-3)
 
 
-def _simulate_bgnbd(n, r, alpha, a, b, rng):
-    """Customers observed for T ~ U(30, 365) days since their first purchase, as the BG/NBD story says."""
+def _simulate_bgnbd(n, r, alpha, a, b, rng, window=0.0):
+    """Customers observed for T ~ U(30, 365) days since their first purchase, as the BG/NBD story says, and
+    whether they buy in the `window` days after T."""
     lam, p, T = rng.gamma(r, 1 / alpha, n), rng.beta(a, b, n), rng.uniform(30, 365, n)
-    x, t_x = np.zeros(n), np.zeros(n)
+    x, t_x, bought = np.zeros(n), np.zeros(n), np.zeros(n, dtype=bool)
     t, active = np.zeros(n), np.arange(n)
     while active.size:
         t[active] += rng.exponential(1 / lam[active])
-        active = active[t[active] < T[active]]
-        x[active] += 1
-        t_x[active] = t[active]
+        active = active[t[active] < T[active] + window]
+        observed = active[t[active] < T[active]]
+        x[observed] += 1
+        t_x[observed] = t[observed]
+        bought[active[t[active] >= T[active]]] = True
         active = active[rng.random(active.size) >= p[active]]
-    return x, t_x, T
+    return x, t_x, T, bought
 
 
 def test_bgnbd_recovers_the_parameters_it_was_simulated_with():
     truth = {"r": 0.5, "alpha": 20.0, "a": 1.0, "b": 3.0}
-    x, t_x, T = _simulate_bgnbd(30_000, *truth.values(), np.random.default_rng(0))
+    x, t_x, T, _ = _simulate_bgnbd(30_000, *truth.values(), np.random.default_rng(0))
     fitted = BetaGeoModel().fit(x, t_x, T).params_
     # With 30,000 customers the standard errors are ~2-8% of each parameter; allow about three of them.
     assert fitted == pytest.approx(truth, rel=0.2)
     assert fitted["r"] / fitted["alpha"] == pytest.approx(truth["r"] / truth["alpha"], rel=0.05)
+
+
+def test_bgnbd_purchase_probability_is_the_share_of_simulated_customers_who_buy():
+    truth = {"r": 0.5, "alpha": 20.0, "a": 1.0, "b": 3.0}
+    window = 30.0
+    x, t_x, T, bought = _simulate_bgnbd(200_000, *truth.values(), np.random.default_rng(3), window)
+    model = BetaGeoModel()
+    model.params_ = truth
+    probability = model.probability_of_purchase(window, x, t_x, T)
+    # Calibrated overall and within each tenth of the predicted probability, to four standard errors.
+    deciles = np.searchsorted(np.quantile(probability, np.linspace(0.1, 0.9, 9)), probability, side="right")
+    for group in [np.ones(len(x), dtype=bool), *(deciles == k for k in range(10))]:
+        predicted, share = probability[group].mean(), bought[group].mean()
+        assert abs(predicted - share) < 4 * np.sqrt(share * (1 - share) / group.sum()) + 1e-3
+
+
+def test_pareto_nbd_purchase_probability_matches_lifetimes(cdnow):
+    ours = ParetoNBDModel().fit(*_rfm(cdnow))
+    theirs = ParetoNBDFitter()
+    theirs.params_ = ours.params_.copy()
+    sample = cdnow.iloc[::50]
+    expected = [
+        1 - theirs.conditional_probability_of_n_purchases_up_to_time(0, 30.0, *row)
+        for row in sample[["frequency", "recency", "T"]].to_numpy()
+    ]
+    assert ours.probability_of_purchase(30.0, *_rfm(sample)) == pytest.approx(expected, rel=1e-9)
+
+
+def test_days_to_next_purchase_is_the_median_wait_of_an_active_customer():
+    rng = np.random.default_rng(4)
+    r, alpha = 0.5, 20.0
+    for x, T in [(0, 40.0), (3, 200.0), (12, 365.0)]:
+        rate = rng.gamma(r + x, 1 / (alpha + T), 400_000)
+        wait = rng.exponential(1 / rate)
+        median = days_to_next_purchase(r, alpha, np.array([x]), np.array([T]))[0]
+        assert np.mean(wait <= median) == pytest.approx(0.5, abs=4 * 0.5 / np.sqrt(len(wait)))
 
 
 def test_gamma_gamma_recovers_the_parameters_it_was_simulated_with():
@@ -123,7 +163,7 @@ def test_rejects_inconsistent_inputs_at_the_boundary(frequency, recency, T, mess
 
 def test_fits_when_every_customer_has_the_same_age():
     rng = np.random.default_rng(2)
-    x, t_x, _ = _simulate_bgnbd(5000, 0.5, 20.0, 1.0, 3.0, rng)
+    x, t_x, _, _ = _simulate_bgnbd(5000, 0.5, 20.0, 1.0, 3.0, rng)
     x, t_x = np.where(t_x > 200, 0, x), np.where(t_x > 200, 0, t_x)
     model = BetaGeoModel().fit(x, t_x, np.full(x.size, 200.0))
     alive = model.probability_alive(x, t_x, np.full(x.size, 200.0))

@@ -48,6 +48,8 @@ final as (
         cast(clv.p_alive as {{ type_double() }}) as p_alive,
         cast(clv.clv_12m as {{ type_double() }}) as clv_12m,
         cast(clv.clv_decile as integer) as clv_decile,
+        cast(clv.purchase_probability as {{ type_double() }}) as purchase_probability,
+        clv.expected_next_order_date,
         -- From the segment features, not the segments: churn scores stand even when no segments were fitted.
         cast(segment_features.churn_probability as {{ type_double() }}) as churn_probability,
         cast(segment_features.risk_tier as {{ dbt.type_string() }}) as risk_tier,

@@ -1,5 +1,6 @@
 -- Per customer and snapshot date: the buy-till-you-die summary (repeat purchase days, recency, age and
--- mean repeat spend, all in days) and what they bought in the next horizon_days. Three snapshots:
+-- mean repeat spend, all in days), what they bought in the next horizon_days, and their purchase days in the
+-- first purchase_propensity_days of it (the window the purchase probability is validated on). Three snapshots:
 -- full (the as-of date), calibration (one horizon earlier) and train (two horizons earlier), where the
 -- horizon is the last clv_holdout_share of the observed period.
 with
@@ -87,7 +88,15 @@ future as (
         snapshots.snapshot_name,
         purchase_days.customer_id,
         count(*) as future_purchases,
-        sum(purchase_days.revenue) as future_revenue
+        sum(purchase_days.revenue) as future_revenue,
+        count(
+            case
+                when
+                    {{ dbt.dateadd('day', var('purchase_propensity_days'), 'snapshots.snapshot_date') }}
+                    >= purchase_days.purchase_date
+                    then 1
+            end
+        ) as future_window_purchases
     from snapshots
     inner join purchase_days
         on
@@ -117,7 +126,10 @@ final as (
         case
             when summarized.snapshot_name != 'full'
                 then cast(coalesce(future.future_revenue, 0) as {{ type_double() }})
-        end as future_revenue
+        end as future_revenue,
+        case
+            when summarized.snapshot_name != 'full' then cast(coalesce(future.future_window_purchases, 0) as integer)
+        end as future_window_purchases
     from summarized
     left join future
         on summarized.snapshot_name = future.snapshot_name and summarized.customer_id = future.customer_id

@@ -7,7 +7,10 @@ from customer_scoring.registry import RetrainDecision
 
 def model(dbt, session):
     dbt.config(
-        materialized="incremental", unique_key=["model_version", "model_name", "customer_id"], full_refresh=False
+        materialized="incremental",
+        unique_key=["model_version", "model_name", "customer_id"],
+        full_refresh=False,
+        on_schema_change="append_new_columns",  # a version fitted before a column existed keeps it null
     )
     decision = RetrainDecision.of(frame(dbt.ref("model_retrain_decisions")), FAMILY)
     if decision.keeps(dbt.is_incremental):
@@ -16,5 +19,6 @@ def model(dbt, session):
         holdout_predictions(
             sorted_frame(dbt.ref("int_clv_summary_by_snapshot"), ["snapshot_name", "customer_id"]),
             MLSettings(dbt.config.get("xgboost_params"), int(dbt.config.get("ml_training_rows"))),
+            propensity_days=int(dbt.config.get("propensity_days")),
         )
     )

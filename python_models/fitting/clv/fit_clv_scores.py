@@ -13,4 +13,5 @@ def model(dbt, session):
         filtered_frame(dbt.ref("int_clv_summary_by_snapshot"), "snapshot_name = 'full'", ["customer_id"]),
         version,
         annual_discount_rate=float(dbt.config.get("annual_discount_rate")),
+        propensity_days=int(dbt.config.get("propensity_days")),
     )

@@ -81,6 +81,18 @@ def check_fittable(summary: Summary) -> None:
         raise ValueError("every customer was acquired at the cutoff (T = 0): there is no history to fit")
 
 
+def days_between_orders(r: float, alpha: float, frequency: np.ndarray, T: np.ndarray) -> np.ndarray:
+    """1 / E[lambda]: the mean days between purchase days while the customer is active. Both models' purchase
+    rate, given the customer is still active at T, is Gamma(r + x, alpha + T)."""
+    return (alpha + T) / (r + frequency)
+
+
+def days_to_next_purchase(r: float, alpha: float, frequency: np.ndarray, T: np.ndarray) -> np.ndarray:
+    """The median days from T to the next purchase day of a customer still active at T: the wait is
+    exponential at rate lambda ~ Gamma(r + x, alpha + T), so P(wait > d) = ((alpha + T) / (alpha + T + d))^(r + x)."""
+    return (alpha + T) * (2.0 ** (1.0 / (r + frequency)) - 1.0)
+
+
 FLAT_GRADIENT = 1e-5  # per log-parameter, of the mean negative log-likelihood
 
 

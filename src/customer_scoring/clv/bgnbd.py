@@ -69,6 +69,13 @@ class BetaGeoModel:
             log_odds = np.log(a) - np.log(b + x - 1) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
         return np.where(x > 0, 1.0 / (1.0 + np.exp(log_odds)), 1.0)
 
+    def probability_of_purchase(self, t, frequency, recency, T) -> np.ndarray:
+        """P(at least one purchase in (T, T + t] | x, t_x, T): a customer drops out only just after a purchase,
+        so one active at T buys in the window unless the Gamma(r + x, alpha + T) rate gives no purchase."""
+        x, t_x, T = check_rfm(frequency, recency, T)
+        r, alpha, _, _ = self._params()
+        return self.probability_alive(x, t_x, T) * (1.0 - ((alpha + T) / (alpha + T + t)) ** (r + x))
+
     def expected_purchases(self, t, frequency, recency, T) -> np.ndarray:
         """E[purchases in (T, T + t] | x, t_x, T]."""
         x, t_x, T = check_rfm(frequency, recency, T)

@@ -57,6 +57,18 @@ def _log_a0(params, x, recency: _Pairs, age: _Pairs):
         return u + np.log1p(-np.exp(w - u)) - rsx * (log_q_recency + log_q_age)
 
 
+def _rate_share(a1, b1, a2, b2) -> np.ndarray:
+    """E[lambda / (lambda + mu)] for independent lambda ~ Gamma(a1, rate b1), mu ~ Gamma(a2, rate b2). With c = b1 /
+    b2, lambda / (lambda + mu) = B / (B + c (1 - B)) for B ~ Beta(a1, a2); Euler's integral gives
+    a1 / (a1 + a2) / c * 2F1(1, a1 + 1; a1 + a2 + 1; 1 - 1 / c), used for c >= 1 and, with the two rates
+    swapped, for c < 1, so that the argument stays in [0, 1)."""
+    a1, b1, a2, b2 = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (a1, b1, a2, b2)))
+    c = b1 / b2
+    direct = a1 / (a1 + a2) / c * hyp2f1(1.0, a1 + 1.0, a1 + a2 + 1.0, 1.0 - 1.0 / np.maximum(c, 1.0))
+    swapped = 1.0 - a2 / (a1 + a2) * c * hyp2f1(1.0, a2 + 1.0, a1 + a2 + 1.0, 1.0 - np.minimum(c, 1.0))
+    return np.where(c >= 1.0, direct, swapped)
+
+
 def _log_likelihood(params, x, t_x, T, recency: _Pairs, age: _Pairs):
     r, alpha, s, beta = params
     # Terms of x or T alone are evaluated per (x, T) pair, far fewer than rows, and gathered.
@@ -100,6 +112,17 @@ class ParetoNBDModel:
             + _log_a0(params, x, _Pairs.of(x, t_x), _Pairs.of(x, T))
         )  # fmt: skip
         return 1.0 / (1.0 + np.exp(log_odds))
+
+    def probability_of_purchase(self, t, frequency, recency, T) -> np.ndarray:
+        """P(at least one purchase in (T, T + t] | x, t_x, T). Active at T, with rates lambda ~ Gamma(r + x,
+        alpha + T) and mu ~ Gamma(s, beta + T), the customer buys before dropping out and within t with
+        probability lambda / (lambda + mu) * (1 - exp(-(lambda + mu) t)); its mean is closed form (`_rate_share`)."""
+        x, t_x, T = check_rfm(frequency, recency, T)
+        r, alpha, s, beta = self._params()
+        # exp(-lambda t) and exp(-mu t) tilt each Gamma to rate + t, scaled by its Laplace transform.
+        tilt = ((alpha + T) / (alpha + T + t)) ** (r + x) * ((beta + T) / (beta + T + t)) ** s
+        bought = _rate_share(r + x, alpha + T, s, beta + T) - tilt * _rate_share(r + x, alpha + T + t, s, beta + T + t)
+        return self.probability_alive(x, t_x, T) * bought
 
     def expected_purchases(self, t, frequency, recency, T) -> np.ndarray:
         """E[purchases in (T, T + t] | x, t_x, T]."""

@@ -33,11 +33,19 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
-from customer_scoring.clv._base import MIN_CUSTOMERS, ConvergenceError, check_fittable, compress, distinct_rows
+from customer_scoring.clv._base import (
+    MIN_CUSTOMERS,
+    ConvergenceError,
+    check_fittable,
+    compress,
+    days_between_orders,
+    days_to_next_purchase,
+    distinct_rows,
+)
 from customer_scoring.clv.bgnbd import BetaGeoModel
 from customer_scoring.clv.gamma_gamma import GammaGammaModel, frequency_spend_correlation
 from customer_scoring.clv.pareto_nbd import ParetoNBDModel
-from customer_scoring.metrics import purchase_metrics, spend_metrics
+from customer_scoring.metrics import propensity_metrics, purchase_metrics, spend_metrics
 from customer_scoring.registry import REGISTRY_COLUMNS, RetrainDecision
 from customer_scoring.status import Unfittable, empty_frame, fitted, skipped, status_frame
 
@@ -153,8 +161,10 @@ PREDICTION_COLUMNS = {
     "ensemble_component": "bool",
     "predicted_purchases": "float64",
     "predicted_spend": "float64",
+    "predicted_purchase_probability": "float64",
     "actual_purchases": "int64",
     "actual_spend": "float64",
+    "actual_window_purchases": "int64",
     "horizon_days": "int64",
 }
 
@@ -167,15 +177,20 @@ SCORE_COLUMNS = {
     "customer_id": "string",
     **{c: "float64" for c in ("p_alive", "expected_purchases_30d", "expected_purchases_90d")},
     **{c: "float64" for c in ("expected_purchases_365d", "expected_order_value", "clv_3m", "clv_6m", "clv_12m")},
+    **{c: "float64" for c in ("purchase_probability", "days_to_next_order", "days_between_orders")},
+    "observed_days_between_orders": "float64",
     "clv_decile": "int32",
     "clv_model": "string",
     "as_of_date": "datetime64[us]",
 }
 
 
-def holdout_predictions(snapshots: pd.DataFrame, ml_settings: MLSettings, seed: int = 0) -> pd.DataFrame:
-    """Each model's prediction of every calibration customer's holdout purchases and spend, long format.
-    Models the data cannot validate are left out; with no buy-till-you-die model, the frame is empty."""
+def holdout_predictions(
+    snapshots: pd.DataFrame, ml_settings: MLSettings, propensity_days: int, seed: int = 0
+) -> pd.DataFrame:
+    """Each model's prediction of every calibration customer's holdout purchases and spend (and, from the
+    buy-till-you-die models, the probability of a purchase in the first `propensity_days` of the holdout), long
+    format. Models the data cannot validate are left out; with no buy-till-you-die model, the frame is empty."""
     calibration, train = _snapshot(snapshots, "calibration"), _snapshot(snapshots, "train")
     possible = {name for name, error in requirements(snapshots).items() if error is None}
     predictions = {}
@@ -191,16 +206,17 @@ def holdout_predictions(snapshots: pd.DataFrame, ml_settings: MLSettings, seed: 
         except ConvergenceError:
             continue  # absent from the predictions; the other models still compete
         purchases = model.expected_purchases(horizon, *_rfm(calibration))
-        predictions[name] = (purchases, purchases * order_value)
+        bought = model.probability_of_purchase(float(propensity_days), *_rfm(calibration))
+        predictions[name] = (purchases, purchases * order_value, bought)
     if not predictions:
         return empty_frame(PREDICTION_COLUMNS)
     actual = calibration["future_revenue"].to_numpy()
     best_btyd = max(predictions, key=lambda name: _selection_score(actual, predictions[name][1]))
     if ML_MODEL in possible:
         ml_spend = fit_ml_model(train, ml_settings, seed).predict(_features(calibration))
-        spend_only = np.full(len(calibration), np.nan)  # the ML model predicts spend, not purchase counts
-        predictions[ML_MODEL] = (spend_only, ml_spend)
-        predictions[ENSEMBLE] = (spend_only, (ml_spend + predictions[best_btyd][1]) / 2)
+        spend_only = np.full(len(calibration), np.nan)  # the ML model predicts spend, not purchases
+        predictions[ML_MODEL] = (spend_only, ml_spend, spend_only)
+        predictions[ENSEMBLE] = (spend_only, (ml_spend + predictions[best_btyd][1]) / 2, spend_only)
     frames = [
         pd.DataFrame(
             {
@@ -211,12 +227,14 @@ def holdout_predictions(snapshots: pd.DataFrame, ml_settings: MLSettings, seed: 
                 "ensemble_component": name in (best_btyd, ML_MODEL),
                 "predicted_purchases": purchases,
                 "predicted_spend": spend,
+                "predicted_purchase_probability": bought,
                 "actual_purchases": calibration["future_purchases"],
                 "actual_spend": calibration["future_revenue"],
+                "actual_window_purchases": calibration["future_window_purchases"],
                 "horizon_days": int(horizon),
             }
         )
-        for name, (purchases, spend) in predictions.items()
+        for name, (purchases, spend, bought) in predictions.items()
     ]
     return pd.concat(frames, ignore_index=True).astype(PREDICTION_COLUMNS)
 
@@ -233,6 +251,10 @@ def model_metrics(predictions: pd.DataFrame, snapshots: pd.DataFrame) -> pd.Data
             rows += [
                 (name, k, v)
                 for k, v in purchase_metrics(group["actual_purchases"], group["predicted_purchases"]).items()
+            ]
+            bought = group["actual_window_purchases"] > 0
+            rows += [
+                (name, k, v) for k, v in propensity_metrics(bought, group["predicted_purchase_probability"]).items()
             ]
         rows += [(name, k, v) for k, v in spend_metrics(group["actual_spend"], group["predicted_spend"]).items()]
     columns = list(METRIC_COLUMNS)
@@ -373,11 +395,15 @@ def registered_model(
     return decision.registered(version.chosen, full, training, version.to_artifact())
 
 
-def score(snapshots: pd.DataFrame, version: ClvVersion | None, annual_discount_rate: float) -> pd.DataFrame:
+def score(
+    snapshots: pd.DataFrame, version: ClvVersion | None, annual_discount_rate: float, propensity_days: int
+) -> pd.DataFrame:
     """Per-customer CLV at the full snapshot from the registered version.
 
-    The buy-till-you-die model gives p_alive, expected purchases and the month-by-month time profile; the
-    ML and ensemble models re-level that profile by their ratio to it over the validation horizon. Without a
+    The buy-till-you-die model gives p_alive, expected purchases, the month-by-month time profile, the
+    probability of a purchase in the next `propensity_days`, and the purchase rhythm of a customer still active
+    (mean days between purchase days, median days to the next one), beside the observed mean gap. The ML and
+    ensemble models re-level the time profile by their ratio to it over the validation horizon. Without a
     version (no validated model, see `model_status`), the frame is empty.
     """
     if version is None:
@@ -390,6 +416,9 @@ def score(snapshots: pd.DataFrame, version: ClvVersion | None, annual_discount_r
 
     def purchases(days):
         return model.expected_purchases(days, *distinct_rfm)[codes]
+
+    frequency, age = full["frequency"].to_numpy(dtype=float), full["age_days"].to_numpy(dtype=float)
+    rate_shape, rate_scale = model.params_["r"], model.params_["alpha"]
 
     level = np.ones(len(full))
     if version.ml is not None:
@@ -414,6 +443,10 @@ def score(snapshots: pd.DataFrame, version: ClvVersion | None, annual_discount_r
             "clv_3m": clv[3],
             "clv_6m": clv[6],
             "clv_12m": clv[12],
+            "purchase_probability": model.probability_of_purchase(float(propensity_days), *distinct_rfm)[codes],
+            "days_to_next_order": days_to_next_purchase(rate_shape, rate_scale, frequency, age),
+            "days_between_orders": days_between_orders(rate_shape, rate_scale, frequency, age),
+            "observed_days_between_orders": full["recency_days"] / full["frequency"].where(full["frequency"] > 0),
         }
     )
     ranks = scores["clv_12m"].rank(method="first", ascending=True)
