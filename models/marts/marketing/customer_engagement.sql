@@ -1,7 +1,6 @@
 -- Web engagement per customer over the trailing engagement window: usage minutes, pages viewed,
 -- features clicked and session length, each normalized to [0, 1] by percentile, weighted into a
 -- 0-100 composite, with the trend of the last engagement_trend_days against the period before.
-{%- set weights = var('engagement_weights') %}
 {%- set window_days = var('engagement_window_days') %}
 {%- set trend_days = var('engagement_trend_days') %}
 {%- set band = var('engagement_trend_stable_band') %}
@@ -34,11 +33,7 @@ windowed_sessions as (
 web_activity as (
     select
         customer_id,
-        sum(case when is_in_window then 1 else 0 end) as sessions,
-        {{ exact_sum('case when is_in_window then usage_minutes else 0 end') }} as usage_minutes,
-        sum(case when is_in_window then pages_viewed else 0 end) as pages_viewed,
-        sum(case when is_in_window then features_clicked else 0 end) as features_clicked,
-        {{ exact_sum('case when is_in_window then session_minutes else 0 end') }} as session_minutes,
+        {{ engagement_window_sums('is_in_window') }},
         {{ exact_sum('case when is_last_period then usage_minutes else 0 end') }} as usage_minutes_last_period,
         {{ exact_sum('case when is_previous_period then usage_minutes else 0 end') }} as usage_minutes_previous_period
     from windowed_sessions
@@ -82,12 +77,12 @@ final as (
         pages_viewed_norm,
         features_clicked_norm,
         avg_session_minutes_norm,
-        100.0 * (
-            {{ weights['usage_minutes'] }} * usage_minutes_norm
-            + {{ weights['pages_viewed'] }} * pages_viewed_norm
-            + {{ weights['features_clicked'] }} * features_clicked_norm
-            + {{ weights['avg_session_minutes'] }} * avg_session_minutes_norm
-        ) / {{ weights.values() | sum }} as engagement_score,
+        {{ engagement_composite({
+            'usage_minutes': 'usage_minutes_norm',
+            'pages_viewed': 'pages_viewed_norm',
+            'features_clicked': 'features_clicked_norm',
+            'avg_session_minutes': 'avg_session_minutes_norm',
+        }) }} as engagement_score,
         usage_minutes_last_period,
         usage_minutes_previous_period,
         (usage_minutes_last_period - usage_minutes_previous_period) / nullif(usage_minutes_previous_period, 0)
