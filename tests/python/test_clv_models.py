@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
+import pandas as pd
 import pytest
 from lifetimes import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter
 from lifetimes.datasets import load_cdnow_summary, load_cdnow_summary_data_with_monetary_value
+from sklearn.neural_network import MLPRegressor
 
 from customer_scoring.clv import BetaGeoModel, GammaGammaModel, ParetoNBDModel, frequency_spend_correlation
 from customer_scoring.clv._base import days_to_next_purchase
+from customer_scoring.clv.neural import NeuralSpendModel
+from customer_scoring.metrics import r_squared
 
 RELATIVE = 1e-3
 
@@ -173,3 +179,23 @@ def test_fits_when_every_customer_has_the_same_age():
 def test_gamma_gamma_refuses_non_positive_spend():
     with pytest.raises(ValueError, match="monetary_value must be positive"):
         GammaGammaModel().fit([1, 2], [10.0, 0.0])
+
+
+def test_the_neural_spend_model_learns_spend_and_predicts_as_the_network_it_fitted():
+    rng = np.random.default_rng(5)
+    features = pd.DataFrame({"orders": rng.poisson(3, 4000), "days": rng.uniform(1, 700, 4000)})
+    spend = 20 * features["orders"] * np.exp(-features["days"] / 300) + rng.normal(0, 1, 4000)
+    settings = {"hidden_layer_sizes": [32, 16], "alpha": 0.001, "max_iter": 500}
+    model = NeuralSpendModel().fit(features, spend, settings | {"early_stopping": True}, seed=0)
+    assert r_squared(spend, model.predict(features)) > 0.95
+    # Its forward pass is the network's: the same weights through MLPRegressor give the same predictions.
+    network = MLPRegressor(**settings).fit(np.zeros((2, 2)), [0.0, 1.0])
+    network.coefs_ = [np.asarray(layer) for layer in model.params_["weights"]]
+    network.intercepts_ = [np.asarray(layer) for layer in model.params_["biases"]]
+    scaled = (np.log1p(features.to_numpy(float)) - model.params_["mean"]) / model.params_["std"]
+    expected = np.maximum(network.predict(scaled), 0) * model.params_["scale"]
+    assert model.predict(features) == pytest.approx(expected, rel=1e-12)
+    # What the registry stores (JSON) predicts the same.
+    restored = NeuralSpendModel()
+    restored.params_ = json.loads(json.dumps(model.params_))
+    assert (restored.predict(features) == model.predict(features)).all()

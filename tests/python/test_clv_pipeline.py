@@ -13,7 +13,7 @@ from customer_scoring.clv import BetaGeoModel, ParetoNBDModel
 from customer_scoring.clv.pipeline import (
     BTYD_MODELS,
     ENSEMBLE,
-    ML_MODEL,
+    ML_MODELS,
     SPEND_MODEL,
     MLSettings,
     expected_order_value,
@@ -50,7 +50,7 @@ def selected(con) -> str:
 
 @pytest.fixture
 def ml_settings(dbt_vars) -> MLSettings:
-    return MLSettings(dbt_vars["clv_xgboost_params"], dbt_vars["clv_ml_training_rows"])
+    return MLSettings(dbt_vars["clv_xgboost_params"], dbt_vars["clv_mlp_params"], dbt_vars["clv_ml_training_rows"])
 
 
 def _metric(metrics, model, name) -> float:
@@ -72,12 +72,12 @@ def test_bgnbd_recovers_the_generator_parameters_from_the_warehouse(con, dataset
 def test_the_yml_names_the_models_as_the_package_does(dbt_vars):
     names = dbt_vars["clv_models"]
     assert names["buy_till_you_die"] == list(BTYD_MODELS)
-    assert names["spend_only"] == [ML_MODEL, ENSEMBLE]
+    assert names["spend_only"] == [*ML_MODELS, ENSEMBLE]
     assert names["order_value"] == SPEND_MODEL
 
 
 def test_holdout_metrics_clear_their_floors(metrics, selected):
-    for model in ("bg_nbd", "pareto_nbd", "xgboost_tweedie", "ensemble"):
+    for model in (*BTYD_MODELS, *ML_MODELS, ENSEMBLE):
         for name, floor in FLOORS.items():
             assert _metric(metrics, model, name) >= floor, (model, name)
     for name, floor in SELECTED_FLOORS.items():
@@ -98,8 +98,8 @@ def test_the_one_selected_model_has_the_best_holdout_r2_and_scores(con, metrics,
     components = con.execute(
         "select distinct model_name from fit_clv_holdout_predictions where ensemble_component order by 1"
     ).fetchall()
-    best_btyd = r2[list(BTYD_MODELS)].idxmax()
-    assert components == sorted([(best_btyd,), (ML_MODEL,)])
+    best_btyd, best_ml = r2[list(BTYD_MODELS)].idxmax(), r2[list(ML_MODELS)].idxmax()
+    assert components == sorted([(best_btyd,), (best_ml,)])
 
 
 def test_spend_is_independent_of_frequency_as_gamma_gamma_assumes(metrics):

@@ -18,7 +18,9 @@ def model(dbt, session):
     return decision.stamped(
         holdout_predictions(
             sorted_frame(dbt.ref("int_clv_summary_by_snapshot"), ["snapshot_name", "customer_id"]),
-            MLSettings(dbt.config.get("xgboost_params"), int(dbt.config.get("ml_training_rows"))),
+            MLSettings(
+                dbt.config.get("xgboost_params"), dbt.config.get("mlp_params"), int(dbt.config.get("ml_training_rows"))
+            ),
             propensity_days=int(dbt.config.get("propensity_days")),
         )
     )

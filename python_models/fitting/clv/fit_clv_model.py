@@ -16,5 +16,7 @@ def model(dbt, session):
         filtered_frame(dbt.ref("fit_clv_model_status"), decision.rows, ["model_name"]),
         filtered_frame(dbt.ref("fit_clv_holdout_predictions"), decision.rows, ["model_name", "customer_id"]),
         decision,
-        MLSettings(dbt.config.get("xgboost_params"), int(dbt.config.get("ml_training_rows"))),
+        MLSettings(
+            dbt.config.get("xgboost_params"), dbt.config.get("mlp_params"), int(dbt.config.get("ml_training_rows"))
+        ),
     )

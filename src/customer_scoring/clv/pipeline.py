@@ -5,10 +5,11 @@ apart (train, calibration, full). Out-of-time, as a model is used:
 
 - the buy-till-you-die models (BG/NBD, Pareto/NBD, each with Gamma-Gamma spend) fit on the calibration
   snapshot and predict the following horizon;
-- the machine-learned model (XGBoost, Tweedie objective) learns the train snapshot's next-horizon spend
-  from its features, then predicts the calibration snapshot's next horizon;
-- the ensemble averages the ML model with the better buy-till-you-die model (`ensemble_component` in the
-  holdout predictions marks the two).
+- the machine-learned models (XGBoost with a Tweedie objective, and a neural network,
+  `customer_scoring.clv.neural`) learn the train snapshot's next-horizon spend from its features, then
+  predict the calibration snapshot's next horizon;
+- the ensemble averages the better ML model with the better buy-till-you-die model (`ensemble_component` in
+  the holdout predictions marks the two).
 
 All are scored on what the calibration customers really bought in the holdout; `model_status` selects the
 one with the best spend R² (its `is_selected`). That model, refitted on the full snapshot, is the family's
@@ -44,13 +45,15 @@ from customer_scoring.clv._base import (
 )
 from customer_scoring.clv.bgnbd import BetaGeoModel
 from customer_scoring.clv.gamma_gamma import GammaGammaModel, frequency_spend_correlation
+from customer_scoring.clv.neural import NeuralSpendModel
 from customer_scoring.clv.pareto_nbd import ParetoNBDModel
 from customer_scoring.metrics import propensity_metrics, purchase_metrics, spend_metrics
 from customer_scoring.registry import REGISTRY_COLUMNS, RetrainDecision
 from customer_scoring.status import Unfittable, empty_frame, fitted, skipped, status_frame
 
 BTYD_MODELS = {"bg_nbd": BetaGeoModel, "pareto_nbd": ParetoNBDModel}
-ML_MODEL, ENSEMBLE, SPEND_MODEL = "xgboost_tweedie", "ensemble", "gamma_gamma"
+ML_MODELS = ("xgboost_tweedie", "mlp")
+ENSEMBLE, SPEND_MODEL = "ensemble", "gamma_gamma"
 FAMILY = "clv"
 SELECTION_METRIC = "spend_r2"
 FEATURES = ["frequency", "recency_days", "age_days", "monetary_value", "total_revenue", "days_since_last"]
@@ -59,10 +62,12 @@ DAYS_PER_MONTH = 365.25 / 12
 
 @dataclass(frozen=True)
 class MLSettings:
-    """The machine-learned model's XGBoost settings (the `clv_xgboost_params` var: everything but the Tweedie
-    objective, the seed and the threads) and the most customers it trains on (`clv_ml_training_rows`)."""
+    """The machine-learned models' settings: XGBoost's (the `clv_xgboost_params` var: everything but the Tweedie
+    objective, the seed and the threads), the neural network's (`clv_mlp_params`: MLPRegressor's keyword
+    arguments but the seed), and the most customers they train on (`clv_ml_training_rows`)."""
 
     xgboost_params: dict
+    mlp_params: dict
     training_rows: int
 
 
@@ -101,12 +106,15 @@ def _features(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(days_since_last=frame["age_days"] - frame["recency_days"])[FEATURES]
 
 
-def fit_ml_model(train: pd.DataFrame, settings: MLSettings, seed: int = 0) -> xgb.XGBRegressor:
-    """XGBoost with a Tweedie objective: spend is zero for many customers and skewed for the rest.
-    Trains on a sample of at most `settings.training_rows` customers: beyond that, more rows cost time and
-    add little. Two threads, always: their order of adding partial sums moves the fit slightly."""
+def fit_ml_model(name: str, train: pd.DataFrame, settings: MLSettings, seed: int = 0):
+    """The ML model `name` (ML_MODELS) fitted on next-horizon spend. XGBoost has a Tweedie objective: spend is
+    zero for many customers and skewed for the rest. Each trains on a sample of at most
+    `settings.training_rows` customers: beyond that, more rows cost time and add little. XGBoost runs on two
+    threads, always: their order of adding partial sums moves the fit slightly."""
     if len(train) > settings.training_rows:
         train = train.sample(n=settings.training_rows, random_state=seed)
+    if name == "mlp":
+        return NeuralSpendModel().fit(_features(train), train["future_revenue"], settings.mlp_params, seed)
     model = xgb.XGBRegressor(objective="reg:tweedie", n_jobs=2, random_state=seed, **settings.xgboost_params)
     return model.fit(_features(train), train["future_revenue"])
 
@@ -150,7 +158,7 @@ def requirements(snapshots: pd.DataFrame) -> dict[str, Unfittable | None]:
     )
     ml = btyd or _error(_check_ml, _snapshot(snapshots, "train"))
     spend = _error(_check_spend, _snapshot(snapshots, "calibration"))
-    return {**dict.fromkeys(BTYD_MODELS, btyd), SPEND_MODEL: spend, ML_MODEL: ml, ENSEMBLE: ml}
+    return {**dict.fromkeys(BTYD_MODELS, btyd), SPEND_MODEL: spend, **dict.fromkeys(ML_MODELS, ml), ENSEMBLE: ml}
 
 
 PREDICTION_COLUMNS = {
@@ -212,11 +220,15 @@ def holdout_predictions(
         return empty_frame(PREDICTION_COLUMNS)
     actual = calibration["future_revenue"].to_numpy()
     best_btyd = max(predictions, key=lambda name: _selection_score(actual, predictions[name][1]))
-    if ML_MODEL in possible:
-        ml_spend = fit_ml_model(train, ml_settings, seed).predict(_features(calibration))
-        spend_only = np.full(len(calibration), np.nan)  # the ML model predicts spend, not purchases
-        predictions[ML_MODEL] = (spend_only, ml_spend, spend_only)
-        predictions[ENSEMBLE] = (spend_only, (ml_spend + predictions[best_btyd][1]) / 2, spend_only)
+    best_ml = None
+    if ENSEMBLE in possible:
+        spend_only = np.full(len(calibration), np.nan)  # the ML models predict spend, not purchases
+        for name in ML_MODELS:
+            ml_spend = fit_ml_model(name, train, ml_settings, seed).predict(_features(calibration))
+            predictions[name] = (spend_only, ml_spend, spend_only)
+        best_ml = max(ML_MODELS, key=lambda name: _selection_score(actual, predictions[name][1]))
+        ensemble = (predictions[best_ml][1] + predictions[best_btyd][1]) / 2
+        predictions[ENSEMBLE] = (spend_only, ensemble, spend_only)
     frames = [
         pd.DataFrame(
             {
@@ -224,7 +236,7 @@ def holdout_predictions(
                 "first_purchase_date": calibration["first_purchase_date"],
                 "calibration_frequency": calibration["frequency"],
                 "model_name": name,
-                "ensemble_component": name in (best_btyd, ML_MODEL),
+                "ensemble_component": name in (best_btyd, best_ml),
                 "predicted_purchases": purchases,
                 "predicted_spend": spend,
                 "predicted_purchase_probability": bought,
@@ -295,17 +307,19 @@ def model_status(snapshots: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFrame
     return status_frame(rows)
 
 
-def selected_model(status: pd.DataFrame, predictions: pd.DataFrame) -> tuple[str, str] | None:
-    """The model `model_status` selected and the buy-till-you-die model that gives it p_alive and the time
-    profile: itself, or the ensemble's buy-till-you-die component. None when no model was selected."""
+def selected_model(status: pd.DataFrame, predictions: pd.DataFrame) -> tuple[str, str, str | None] | None:
+    """The model `model_status` selected, the buy-till-you-die model that gives it p_alive and the time profile
+    (itself, or the ensemble's buy-till-you-die component) and the ML model that re-levels it (itself, the
+    ensemble's ML component, or None for a buy-till-you-die model). None when no model was selected."""
     chosen = status.loc[status["is_selected"], "model_name"]
     if chosen.empty:
         return None
     chosen = chosen.item()
     if chosen in BTYD_MODELS:
-        return chosen, chosen
+        return chosen, chosen, None
     components = predictions.loc[predictions["ensemble_component"], "model_name"].unique()
-    return chosen, next(name for name in components if name in BTYD_MODELS)
+    btyd_name = next(name for name in components if name in BTYD_MODELS)
+    return chosen, btyd_name, chosen if chosen in ML_MODELS else next(name for name in components if name in ML_MODELS)
 
 
 @dataclass(frozen=True)
@@ -313,13 +327,15 @@ class ClvVersion:
     """A registered version of the CLV family: the selected model refitted on the full snapshot. The
     buy-till-you-die model gives p_alive and the time profile; Gamma-Gamma (None where it could not be fitted:
     each customer's own mean purchase value stands in) the order value; for a selected ML model or ensemble,
-    XGBoost re-levels the profile by its ratio to the buy-till-you-die spend over `horizon_days`."""
+    that ML model (`ml_name`) re-levels the profile by its ratio to the buy-till-you-die spend over
+    `horizon_days`."""
 
     chosen: str
     btyd_name: str
     btyd: BetaGeoModel | ParetoNBDModel
     spend: GammaGammaModel | None
-    ml: xgb.XGBRegressor | None
+    ml_name: str | None
+    ml: xgb.XGBRegressor | NeuralSpendModel | None
     horizon_days: int
 
     def to_artifact(self) -> str:
@@ -330,10 +346,16 @@ class ClvVersion:
                 "btyd_name": self.btyd_name,
                 "btyd": self.btyd.params_,
                 "spend": None if self.spend is None else self.spend.params_,
-                "ml": None if self.ml is None else self.ml.get_booster().save_raw("json").decode(),
+                "ml_name": self.ml_name,
+                "ml": None if self.ml is None else self._ml_artifact(),
                 "horizon_days": self.horizon_days,
             }
         )
+
+    def _ml_artifact(self) -> str | dict:
+        if isinstance(self.ml, NeuralSpendModel):
+            return self.ml.params_
+        return self.ml.get_booster().save_raw("json").decode()
 
     @classmethod
     def from_registry(cls, version: pd.DataFrame) -> ClvVersion | None:
@@ -342,8 +364,13 @@ class ClvVersion:
         if version.empty:
             return None
         saved = json.loads(version["artifact"].item())
+        # Versions registered before the neural model existed had XGBoost as their only ML model.
+        ml_name = saved.get("ml_name", "xgboost_tweedie") if saved["ml"] is not None else None
         ml = None
-        if saved["ml"] is not None:
+        if ml_name == "mlp":
+            ml = NeuralSpendModel()
+            ml.params_ = saved["ml"]
+        elif ml_name is not None:
             ml = xgb.XGBRegressor()
             ml.load_model(bytearray(saved["ml"], "utf-8"))
         return cls(
@@ -351,6 +378,7 @@ class ClvVersion:
             saved["btyd_name"],
             _with_params(BTYD_MODELS[saved["btyd_name"]](), saved["btyd"]),
             None if saved["spend"] is None else _with_params(GammaGammaModel(), saved["spend"]),
+            ml_name,
             ml,
             int(saved["horizon_days"]),
         )
@@ -370,12 +398,12 @@ def fit_version(
     selected = selected_model(status, predictions)
     if selected is None:
         return None
-    chosen, btyd_name = selected
+    chosen, btyd_name, ml_name = selected
     full, calibration = _snapshot(snapshots, "full"), _snapshot(snapshots, "calibration")
     spend = fit_spend_model(full) if _error(_check_spend, calibration) is None else None
-    ml = fit_ml_model(calibration, ml_settings, seed) if chosen != btyd_name else None
+    ml = None if ml_name is None else fit_ml_model(ml_name, calibration, ml_settings, seed)
     btyd = BTYD_MODELS[btyd_name]().fit(*_rfm(full))
-    return ClvVersion(chosen, btyd_name, btyd, spend, ml, int(full["horizon_days"].iloc[0]))
+    return ClvVersion(chosen, btyd_name, btyd, spend, ml_name, ml, int(full["horizon_days"].iloc[0]))
 
 
 def registered_model(
@@ -424,7 +452,7 @@ def score(
     if version.ml is not None:
         btyd_spend = purchases(float(version.horizon_days)) * order_value
         ml_spend = version.ml.predict(_features(full))
-        chosen_spend = ml_spend if version.chosen == ML_MODEL else (ml_spend + btyd_spend) / 2
+        chosen_spend = ml_spend if version.chosen in ML_MODELS else (ml_spend + btyd_spend) / 2
         level = (chosen_spend + 1e-9) / (btyd_spend + 1e-9)
 
     monthly_rate = (1 + annual_discount_rate) ** (1 / 12) - 1
