@@ -10,6 +10,7 @@ import html
 import io
 import os
 import sys
+import textwrap
 from pathlib import Path
 
 import duckdb
@@ -155,6 +156,24 @@ def churn_roc(con: duckdb.DuckDBPyConnection) -> Figure:
     return figure
 
 
+def churn_surrogate_tree(con: duckdb.DuckDBPyConnection) -> Figure:
+    leaves = con.execute("select * from churn_surrogate_tree order by leaf_id desc").df()
+    fidelity = leaves["fidelity_r2"].iloc[0] if len(leaves) else float("nan")
+    figure = Figure(figsize=(10.0, 0.5 * len(leaves) + 1.4))
+    ax = figure.subplots()
+    labels = [
+        f"{textwrap.fill(rule, 60)}  ({share:.0%})"
+        for rule, share in zip(leaves["rule"], leaves["row_share"], strict=True)
+    ]
+    ax.barh(range(len(leaves)), leaves["mean_churn_probability"], color="#cc6677")
+    ax.set_yticks(range(len(leaves)), labels, fontsize=6.5)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("mean churn probability in the leaf (share of customers)")
+    ax.set_title(f"The churn model as a decision tree (fidelity R² {fidelity:.2f})")
+    figure.tight_layout()
+    return figure
+
+
 def segment_sizes(con: duckdb.DuckDBPyConnection) -> Figure:
     profiles = con.execute("select segment_name, customers from customer_segment_profiles order by customers").df()
     figure, ax = _axes("Segment sizes", "customers", "")
@@ -190,6 +209,7 @@ CHARTS = {
     "purchase-probability-calibration": purchase_probability_calibration,
     "churn-lift": churn_lift,
     "churn-roc": churn_roc,
+    "churn-surrogate-tree": churn_surrogate_tree,
     "segment-sizes": segment_sizes,
     "segment-profiles": segment_profiles,
 }
@@ -201,6 +221,7 @@ CHART_FAMILIES = {
     "purchase-probability-calibration": "clv",
     "churn-lift": "churn",
     "churn-roc": "churn",
+    "churn-surrogate-tree": "churn",
     "segment-sizes": "segments",
     "segment-profiles": "segments",
 }

@@ -38,7 +38,9 @@ from customer_scoring.churn import (
 )
 from customer_scoring.churn.estimators import THRESHOLD_QUANTILES, estimators
 from customer_scoring.churn.scoring import IMPORTANCE_COLUMNS, RISK_COLUMNS
+from customer_scoring.churn.surrogate import SURROGATE_COLUMNS, surrogate_tree
 from customer_scoring.churn.validation import HOLDOUT_COLUMNS
+from customer_scoring.metrics import r_squared
 from customer_scoring.registry import REGISTRY_COLUMNS, RetrainDecision, data_fingerprint
 from customer_scoring.status import Unfittable
 
@@ -389,3 +391,44 @@ def test_the_models_validated_are_those_named(feature_set, fit_settings, dbt_var
         check_models([*dbt_vars["churn_models"], "svm"])
     with pytest.raises(ValueError, match="must include xgboost"):
         holdout_predictions(features, HORIZON_DAYS, [SURVIVAL], **fit_settings)
+
+
+def _rule_rows(rule: str, rows: pd.DataFrame) -> np.ndarray:
+    """The rows a surrogate leaf's rule selects, its conditions read back from their words."""
+    selected = np.ones(len(rows), dtype=bool)
+    for condition in rule.split(" and "):
+        words = condition.split(" ")
+        if len(words) == 5:  # low < column <= high
+            values = rows[words[2]]
+            selected &= ((values > float(words[0])) & (values <= float(words[4]))).to_numpy()
+            continue
+        column, operator, value = words
+        values = rows[column]
+        number = value if values.dtype == object else float(value)
+        selected &= {"<=": values <= number, ">": values > number, "=": values == number, "!=": values != number}[
+            operator
+        ].to_numpy()
+    return selected
+
+
+def test_the_surrogate_tree_reads_as_rules_that_partition_the_rows(features, fit_settings, dbt_vars):
+    version = ChurnVersion.from_registry(registered(features, fit_settings))
+    settings = dbt_vars["churn_surrogate_tree"]
+    leaves = surrogate_tree(features, version, fit_settings["max_rows"], **settings)
+    assert leaves.dtypes.to_dict() == typed(SURROGATE_COLUMNS)
+    labelled = features[features["churned"].notna()].reset_index(drop=True)
+    probability = version.classifier.predict_proba(labelled)
+    tree_probability = np.full(len(labelled), np.nan)
+    for leaf in leaves.itertuples():
+        rows = _rule_rows(leaf.rule, labelled)
+        assert rows.sum() == leaf.rows and np.isnan(tree_probability[rows]).all(), leaf.rule
+        assert probability[rows].mean() == pytest.approx(leaf.mean_churn_probability, rel=1e-12)
+        assert len(leaf.rule.split(" and ")) <= settings["max_depth"]
+        tree_probability[rows] = leaf.mean_churn_probability
+    assert not np.isnan(tree_probability).any() and len(leaves) <= 2 ** settings["max_depth"]
+    assert leaves["fidelity_r2"].unique() == pytest.approx([r_squared(probability, tree_probability)], rel=1e-9)
+    # Churn here follows days since the last visit: the tree finds it, and reproduces most of the model.
+    assert leaves["fidelity_r2"].iloc[0] > 0.6
+    assert "days_since_last_activity" in leaves["rule"].iloc[0]
+    assert (leaves["mean_churn_probability"].diff().dropna() <= 0).all()
+    assert leaves["row_share"].sum() == pytest.approx(1.0)

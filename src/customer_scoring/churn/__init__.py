@@ -33,6 +33,7 @@ from customer_scoring.churn.scoring import (
     risk_scores,
     score_risk,
 )
+from customer_scoring.churn.surrogate import SURROGATE_COLUMNS, surrogate_tree
 from customer_scoring.churn.survival import SURVIVAL, SurvivalModel
 from customer_scoring.churn.validation import (
     FAMILY,
@@ -54,6 +55,7 @@ __all__ = [
     "RISK_COLUMNS",
     "RULE",
     "SCHEME_COLUMNS",
+    "SURROGATE_COLUMNS",
     "SURVIVAL",
     "ChurnVersion",
     "FeatureSet",
@@ -75,6 +77,7 @@ __all__ = [
     "score_risk",
     "scoring_rows",
     "scoring_scheme",
+    "surrogate_tree",
     "validation_rows",
     "validation_scheme",
 ]
