@@ -10,8 +10,9 @@ registered versions:
   batch's own) on the churn features at the as-of cutoff;
 - the scores that rank a customer among all: the RFM segment (quintiles among buyers), the CLV decile, the
   engagement and value scores and the high-value flag. Every customer's measures are computed again as of
-  the live date (once per date, from the publication), each live customer's with their live rows, and a
-  live customer is ranked among them (`BuyerRanks`, `Population`);
+  the live date (once per date, from the publication), each live customer's with their live rows, and
+  every live customer is ranked among them again on each refresh, since one customer's rows move the
+  others' ranks (`BuyerRanks`, `Population`);
 - the segment (the registered version's nearest centroid) and the next best action with the value it is
   expected to save.
 It judges live rows as int_orders_validated and int_web_events_validated do (a customer the publication
