@@ -15,10 +15,13 @@
     'models': var('churn_models'),
     'model_params': var('churn_model_params'),
     'max_fit_rows': var('churn_max_fit_rows'),
+    'surrogate_tree': var('churn_surrogate_tree'),
 } %}
 {%- set clv_settings = {
     'holdout_share': var('clv_holdout_share'),
     'xgboost_params': var('clv_xgboost_params'),
+    'mlp_params': var('clv_mlp_params'),
+    'propensity_days': var('purchase_propensity_days'),
     'ml_training_rows': var('clv_ml_training_rows'),
     'models': var('clv_models'),
 } %}
