@@ -3,7 +3,7 @@
 -- their web activity in the window that followed, up to the as-of date. One row per metric:
 -- engagement_next_usage_spearman (Spearman correlation with next-window usage minutes, ties at their mean
 -- rank), engagement_next_active_roc_auc (ROC-AUC for any session in the next window) and
--- customers_backtested.
+-- customers_backtested. Both are null where they rank nothing (an orders-only history has no sessions).
 {%- set window_days = var('engagement_window_days') %}
 with
 
@@ -97,10 +97,10 @@ summary as (
     select
         count(*) as customers_backtested,
         {{ exact_sum('(ranked.score_rank - means.mean_score_rank) * (ranked.usage_rank - means.mean_usage_rank)') }}
-        / sqrt(
+        / nullif(sqrt(
             {{ exact_sum('(ranked.score_rank - means.mean_score_rank) * (ranked.score_rank - means.mean_score_rank)') }}
             * {{ exact_sum('(ranked.usage_rank - means.mean_usage_rank) * (ranked.usage_rank - means.mean_usage_rank)') }}
-        ) as usage_spearman,
+        ), 0) as usage_spearman,
         sum(case when ranked.next_sessions > 0 then 1 else 0 end) as active_customers,
         {{ exact_sum('case when ranked.next_sessions > 0 then ranked.score_rank else 0 end') }} as active_rank_sum
     from ranked
