@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.stats import spearmanr
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import brier_score_loss, roc_auc_score
 
 
 def normalized_gini(actual, predicted) -> float:
@@ -59,7 +59,7 @@ def propensity_metrics(bought, probability) -> dict[str, float]:
     both_classes = 0 < bought.sum() < len(bought)  # otherwise no ranking to judge
     return {
         "purchase_probability_roc_auc": float(roc_auc_score(bought, probability)) if both_classes else np.nan,
-        "purchase_probability_brier": float(np.mean((probability - bought) ** 2)),
+        "purchase_probability_brier": float(brier_score_loss(bought, probability)),
         "purchase_probability_base_rate_brier": float(bought.mean() * (1 - bought.mean())),
         "purchase_probability_predicted_mean": float(probability.mean()),
         "purchase_probability_actual_rate": float(bought.mean()),
