@@ -12,6 +12,10 @@ clv as (
     select * from {{ ref('fit_clv_model') }}
 ),
 
+value as (
+    select * from {{ ref('fit_value_forecast_model') }}
+),
+
 segments as (
     select * from {{ ref('fit_segment_model') }}
 ),
@@ -24,6 +28,11 @@ churn_metrics as (
 clv_metrics as (
     select * from {{ ref('fit_clv_model_metrics') }}
     where metric_name = '{{ metrics['clv']['metric'] }}'
+),
+
+value_metrics as (
+    select * from {{ ref('fit_value_forecast_metrics') }}
+    where metric_name = '{{ metrics['value']['metric'] }}'
 ),
 
 segment_selection as (
@@ -53,6 +62,14 @@ validation as (
     from clv_metrics
     union all
     select
+        'value' as model_family,
+        model_version,
+        ranking as model_name,
+        metric_name,
+        metric_value
+    from value_metrics
+    union all
+    select
         'segments' as model_family,
         model_version,
         'kmeans' as model_name,
@@ -71,6 +88,11 @@ versions as (
         'clv' as model_family,
         clv.*
     from clv
+    union all
+    select
+        'value' as model_family,
+        value.*
+    from value
     union all
     select
         'segments' as model_family,

@@ -12,6 +12,10 @@ churn as (
     {{ registered_version('fit_churn_model_status', 'churn') }}
 ),
 
+value as (
+    {{ registered_version('fit_value_forecast_status', 'value') }}
+),
+
 segments as (
     {{ registered_version('fit_segment_model_status', 'segments') }}
 ),
@@ -24,6 +28,8 @@ statuses as (
     select {{ status_columns }} from clv
     union all
     select {{ status_columns }} from churn
+    union all
+    select {{ status_columns }} from value
     union all
     select {{ status_columns }} from segments
 ),

@@ -45,6 +45,10 @@ class CustomerScores(BaseModel):
     engagement_score: float
     value_score: float
     is_high_value: bool
+    forecast_spend_90d: float | None
+    forecast_spend_180d: float | None
+    value_trend: Literal["rising", "stable", "falling"] | None
+    is_high_value_forecast: bool | None
     rfm_segment: str | None
     p_alive: float | None
     clv_12m: float | None
@@ -144,6 +148,10 @@ class ModelMetrics(BaseModel):
     clv: list[Metric]
     churn: list[Metric]
     value_score: list[Metric]
+    value_forecast: list[Metric] = Field(
+        description="The value forecast's back-test beside the value score, engagement, RFM and CLV "
+        "(model_name: the ranking)"
+    )
     model_status: list[ModelStatus]
 
 
@@ -357,8 +365,9 @@ def create_app(
 
     @app.get("/metrics", response_model=ModelMetrics, dependencies=secured)
     def metrics() -> dict:
-        """Validation metrics of the CLV and churn models and the value score, and which models were fitted
-        (a model the data could not fit or validate is `skipped`, with the reason and the data it needs)."""
+        """Validation metrics of the CLV and churn models, the value score and the value forecast, and which models
+        were fitted (a model the data could not fit or validate is `skipped`, with the reason and the data it
+        needs)."""
         return {
             "clv": warehouse.records(
                 "select model_name, metric_name, metric_value from clv_model_metrics order by 1, 2"
@@ -369,6 +378,9 @@ def create_app(
             "value_score": warehouse.records(
                 "select 'value_score' as model_name, metric_name, metric_value "
                 "from customer_value_score_metrics order by 2"
+            ),
+            "value_forecast": warehouse.records(
+                "select ranking as model_name, metric_name, metric_value from value_forecast_metrics order by 1, 2"
             ),
             "model_status": warehouse.records(
                 f"select {', '.join(ModelStatus.model_fields)} from model_status order by 1, 2"

@@ -227,6 +227,10 @@ def _simulate_chunk(cfg: GeneratorConfig, chunk_index: int, first_id: int, n: in
             "future_orders": np.bincount(owner[future], minlength=n),
             "future_orders_30d": np.bincount(owner[future & (day < cfg.history_days + 30)], minlength=n),
             "future_spend": np.bincount(owner[future], weights=amount[future], minlength=n),
+            **{
+                f"future_spend_{days}d": np.bincount(owner[soon], weights=amount[soon], minlength=n)
+                for days, soon in ((days, future & (day < cfg.history_days + days)) for days in (90, 180))
+            },
         }
     )
 

@@ -75,3 +75,27 @@ def lift_top_decile(y, probability) -> float:
     above, tied = probability > boundary, probability == boundary
     captured = y[above].sum() + (k - above.sum()) * y[tied].mean()
     return float(captured / k / y.mean())
+
+
+def top_share_metrics(actual, score, share: float) -> dict[str, float]:
+    """How well a ranking by `score` finds the customers in the top `share` by `actual` value (spend): the first
+    `share` of customers by actual value among those with any (ties broken by row order: equal positive spends
+    are rare). precision_at_top: the share of the ranking's top `share` that is in the actual top;
+    accuracy_at_top: the share of all customers the ranking puts on the right side (in both tops or in neither).
+    Customers the score ties at the boundary of its top share its remaining places (each counts by the tie's
+    mean), so row order never decides a score's top. spearman: rank correlation of score and actual value."""
+    actual, score = np.asarray(actual, dtype=float), np.asarray(score, dtype=float)
+    n = actual.size
+    k = max(1, int(share * n))
+    in_actual_top = np.zeros(n, dtype=bool)
+    in_actual_top[np.lexsort((np.arange(n), -actual))[:k]] = True
+    in_actual_top &= actual > 0
+    boundary = np.sort(score)[::-1][k - 1]
+    above, tied = score > boundary, score == boundary
+    in_score_top = above + tied * (k - above.sum()) / tied.sum()
+    hits = in_score_top[in_actual_top].sum()
+    return {
+        "precision_at_top": float(hits / k),
+        "accuracy_at_top": float(1 - ((k - hits) + (in_actual_top.sum() - hits)) / n),
+        "spearman": float(spearmanr(score, actual).statistic),
+    }

@@ -413,7 +413,7 @@ def _rule_rows(rule: str, rows: pd.DataFrame) -> np.ndarray:
 
 def test_the_surrogate_tree_reads_as_rules_that_partition_the_rows(features, fit_settings, dbt_vars):
     version = ChurnVersion.from_registry(registered(features, fit_settings))
-    settings = dbt_vars["churn_surrogate_tree"]
+    settings = dbt_vars["surrogate_tree"]
     leaves = surrogate_tree(features, version, fit_settings["max_rows"], **settings)
     assert leaves.dtypes.to_dict() == typed(SURROGATE_COLUMNS)
     labelled = features[features["churned"].notna()].reset_index(drop=True)

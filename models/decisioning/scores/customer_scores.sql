@@ -1,5 +1,6 @@
 -- Every score of every customer in one row, as of the as-of date: what BI tools, the API and the
--- score history read. CLV, churn, segment and action are null for customers without a completed order.
+-- score history read. CLV, churn, segment and action are null for customers without a completed order; the
+-- value forecast when none could be fitted.
 with
 
 customers as (
@@ -16,6 +17,10 @@ rfm as (
 
 clv as (
     select * from {{ ref('customer_clv') }}
+),
+
+value_forecast as (
+    select * from {{ ref('customer_value_forecast') }}
 ),
 
 segment_features as (
@@ -44,6 +49,10 @@ final as (
         cast(value_score.engagement_score as {{ type_double() }}) as engagement_score,
         cast(value_score.value_score as {{ type_double() }}) as value_score,
         value_score.is_high_value,
+        cast(value_forecast.forecast_spend_90d as {{ type_double() }}) as forecast_spend_90d,
+        cast(value_forecast.forecast_spend_180d as {{ type_double() }}) as forecast_spend_180d,
+        cast(value_forecast.value_trend as {{ dbt.type_string() }}) as value_trend,
+        value_forecast.is_high_value_forecast,
         cast(rfm.rfm_segment as {{ dbt.type_string() }}) as rfm_segment,
         cast(clv.p_alive as {{ type_double() }}) as p_alive,
         cast(clv.clv_12m as {{ type_double() }}) as clv_12m,
@@ -69,6 +78,7 @@ final as (
     inner join value_score on customers.customer_id = value_score.customer_id
     left join rfm on customers.customer_id = rfm.customer_id
     left join clv on customers.customer_id = clv.customer_id
+    left join value_forecast on customers.customer_id = value_forecast.customer_id
     left join segment_features on customers.customer_id = segment_features.customer_id
     left join churn_risk on customers.customer_id = churn_risk.customer_id
     left join segments on customers.customer_id = segments.customer_id

@@ -15,7 +15,7 @@
     'models': var('churn_models'),
     'model_params': var('churn_model_params'),
     'max_fit_rows': var('churn_max_fit_rows'),
-    'surrogate_tree': var('churn_surrogate_tree'),
+    'surrogate_tree': var('surrogate_tree'),
 } %}
 {%- set clv_settings = {
     'holdout_share': var('clv_holdout_share'),
@@ -24,6 +24,13 @@
     'propensity_days': var('purchase_propensity_days'),
     'ml_training_rows': var('clv_ml_training_rows'),
     'models': var('clv_models'),
+} %}
+{%- set value_settings = {
+    'forecast': var('value_forecast'),
+    'numeric_features': var('value_forecast_numeric_features'),
+    'categorical_features': var('value_forecast_categorical_features'),
+    'high_value_share': var('high_value_share'),
+    'surrogate_tree': var('surrogate_tree'),
 } %}
 {%- set segment_settings = {
     'features': var('segment_features'),
@@ -50,6 +57,10 @@ buyers as (
     select * from {{ ref('int_orders_summarized_by_customer') }}
 ),
 
+value_cutoffs as (
+    select * from {{ ref('int_value_forecast_cutoffs') }}
+),
+
 families as (
     select
         'churn' as model_family,
@@ -64,6 +75,13 @@ families as (
         '{{ local_md5(tojson(clv_settings, sort_keys=true)) }}' as settings_fingerprint,
         {{ var('retrain_metric_floors')['clv']['floor'] }} as metric_floor
     from clv_summaries
+    union all
+    select
+        'value' as model_family,
+        coalesce(sum(case when is_training then customers else 0 end), 0) as data_rows,
+        '{{ local_md5(tojson(value_settings, sort_keys=true)) }}' as settings_fingerprint,
+        {{ var('retrain_metric_floors')['value']['floor'] }} as metric_floor
+    from value_cutoffs
     union all
     select
         'segments' as model_family,

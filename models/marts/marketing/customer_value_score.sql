@@ -2,7 +2,6 @@
 -- 0-100 score; the top high_value_share of customers are flagged high value. Activity is engagement
 -- (engagement_score / 100); on an orders-only history (no identified web session at all) engagement is
 -- 0 for everyone and says nothing, so order recency (percentile of the last order date) stands in.
-{%- set weights = var('value_score_weights') %}
 with
 
 customers as (
@@ -28,10 +27,9 @@ components as (
         customers.tenure_days,
         customers.last_order_date,
         engagement.engagement_score,
-        30.0 * cast(customers.lifetime_revenue as {{ type_double() }}) / greatest(
-            coalesce({{ dbt.datediff('customers.first_order_date', 'customers.as_of_date', 'day') }}, 0),
-            {{ var('spend_rate_min_days') }}
-        ) as monthly_revenue,
+        {{ monthly_revenue(
+            'customers.lifetime_revenue', dbt.datediff('customers.first_order_date', 'customers.as_of_date', 'day')
+        ) }} as monthly_revenue,
         customers.as_of_date
     from customers
     inner join engagement on customers.customer_id = engagement.customer_id
@@ -60,9 +58,7 @@ scored as (
 weighted as (
     select
         *,
-        100.0 * (
-            {{ weights['engagement'] }} * activity_norm + {{ weights['monetary'] }} * monetary_norm
-        ) / {{ weights.values() | sum }} as value_score
+        {{ value_score_composite('activity_norm', 'monetary_norm') }} as value_score
     from scored
 ),
 

@@ -1,18 +1,14 @@
-"""A decision tree that people can read in place of the churn model: a shallow regression tree fitted to the
-primary model's calibrated churn probability on the model's own features, published as its leaves (the
-path of conditions to each, how many rows it holds, their mean probability), with its fidelity: the R² of
-the tree's probability against the model's on the rows it was fitted to."""
+"""A decision tree that people can read in place of the churn model (`trees.readable_tree`): fitted to the
+primary model's calibrated churn probability on the model's own features."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
-from sklearn.tree import DecisionTreeRegressor
 
 from customer_scoring.churn.features import at_most
 from customer_scoring.churn.scoring import ChurnVersion
-from customer_scoring.metrics import r_squared
 from customer_scoring.status import empty_frame
+from customer_scoring.trees import readable_tree
 
 SURROGATE_COLUMNS = {
     "leaf_id": "int64",
@@ -34,77 +30,7 @@ def surrogate_tree(
         return empty_frame(SURROGATE_COLUMNS)
     fitted = version.classifier
     rows = at_most(features[features["churned"].notna()], max_rows)
-    matrix, probability = fitted.design_matrix(rows), fitted.predict_proba(rows)
-    tree = DecisionTreeRegressor(max_depth=max_depth, min_samples_leaf=min_leaf_share, random_state=0)
-    tree.fit(matrix, probability)
-    fidelity = r_squared(probability, tree.predict(matrix))
-    leaves = tree.apply(matrix)
-    rules = _rules(tree.tree_, list(matrix.columns), fitted.features.categorical)
-    table = pd.DataFrame({"node": leaves, "probability": probability}).groupby("node")["probability"]
-    summary = pd.DataFrame({"rows": table.size(), "mean_churn_probability": table.mean()})
-    summary = summary.sort_values(["mean_churn_probability", "rows"], ascending=False, kind="stable")
-    return pd.DataFrame(
-        {
-            "leaf_id": np.arange(1, len(summary) + 1),
-            "rule": [rules[node] for node in summary.index],
-            "rows": summary["rows"].to_numpy(),
-            "row_share": summary["rows"].to_numpy() / len(rows),
-            "mean_churn_probability": summary["mean_churn_probability"].to_numpy(),
-            "fidelity_r2": fidelity,
-        }
-    ).astype(SURROGATE_COLUMNS)
-
-
-def _rules(tree, columns: list[str], categorical: list[str]) -> dict[int, str]:
-    """Each leaf's path from the root in words, one condition per feature in the order the path first splits
-    on it: 'feature <= t', 'feature > t' or 'low < feature <= high'; for a one-hot column 'plan = pro' or
-    'plan != pro' (the '=' alone once the path has one)."""
-    rules: dict[int, str] = {}
-
-    def one_hot(column: str) -> tuple[str, str] | None:
-        for attribute in categorical:
-            if column.startswith(f"{attribute}_"):
-                return attribute, column.removeprefix(f"{attribute}_")
-        return None
-
-    def words(path: list[tuple[str, bool, float]]) -> str:
-        low: dict[str, float] = {}
-        high: dict[str, float] = {}
-        equal: dict[str, str] = {}
-        unequal: dict[str, list[str]] = {}
-        names = []
-        for column, right, threshold in path:
-            category = one_hot(column)
-            names.append(column if category is None else category[0])
-            if category is not None and right:  # one-hot: 0 or 1, split at 0.5
-                equal[category[0]] = category[1]
-            elif category is not None:
-                unequal.setdefault(category[0], []).append(category[1])
-            elif right:
-                low[column] = max(low.get(column, threshold), threshold)
-            else:
-                high[column] = min(high.get(column, threshold), threshold)
-        conditions = []
-        for name in dict.fromkeys(names):
-            if name in equal:
-                conditions.append(f"{name} = {equal[name]}")
-            elif name in unequal:
-                conditions += [f"{name} != {value}" for value in unequal[name]]
-            elif name in low and name in high:
-                conditions.append(f"{low[name]:.10g} < {name} <= {high[name]:.10g}")
-            elif name in low:
-                conditions.append(f"{name} > {low[name]:.10g}")
-            else:
-                conditions.append(f"{name} <= {high[name]:.10g}")
-        return " and ".join(conditions) or "every customer"
-
-    def walk(node: int, path: list[tuple[str, bool, float]]) -> None:
-        if tree.children_left[node] == -1:
-            rules[node] = words(path)
-            return
-        column, threshold = columns[tree.feature[node]], float(tree.threshold[node])
-        walk(tree.children_left[node], [*path, (column, False, threshold)])
-        walk(tree.children_right[node], [*path, (column, True, threshold)])
-
-    walk(0, [])
-    return rules
+    leaves = readable_tree(
+        fitted.design_matrix(rows), fitted.predict_proba(rows), fitted.features.categorical, max_depth, min_leaf_share
+    )
+    return leaves.rename(columns={"mean_prediction": "mean_churn_probability"}).astype(SURROGATE_COLUMNS)

@@ -1,0 +1,218 @@
+-- Point-in-time value features per (customer, cutoff), for the value forecast: only activity on or before the
+-- cutoff enters a feature, and every customer signed up by the cutoff has a row. The labels, spend_next_90d and
+-- spend_next_180d, are the revenue in the value_forecast short_days and long_days after the cutoff (null while
+-- that window is incomplete). The cutoffs are int_value_forecast_cutoffs'. Beside the features: the value score,
+-- RFM score and engagement score as they stood at the cutoff (the rankings the forecast is compared with), and
+-- sample_fraction, a stable hash of (customer, cutoff) the fits sample by.
+{%- set settings = var('value_forecast') %}
+{%- set short_days, long_days = settings['short_days'], settings['long_days'] %}
+{%- set recent = var('engagement_trend_days') %}
+{%- set window_days = var('engagement_window_days') %}
+{%- set buyers = 'cutoff_date, lifetime_orders > 0' %}
+with
+
+daily_activity as (
+    select * from {{ ref('int_customer_daily_activity') }}
+),
+
+sessions as (
+    select * from {{ ref('fct_web_sessions') }}
+),
+
+customers as (
+    select * from {{ ref('stg_crm__customers') }}
+),
+
+as_of as (
+    select * from {{ ref('int_as_of_date') }}
+),
+
+cutoffs as (
+    select * from {{ ref('int_value_forecast_cutoffs') }}
+),
+
+population as (
+    select
+        cutoffs.cutoff_date,
+        customers.customer_id,
+        {%- for attribute in var('value_forecast_categorical_features') %}
+            coalesce(customers.{{ attribute }}, 'unknown') as {{ attribute }},
+        {%- endfor %}
+        {{ dbt.datediff('customers.signup_date', 'cutoffs.cutoff_date', 'day') }} as tenure_days
+    from cutoffs
+    inner join customers on cutoffs.cutoff_date >= customers.signup_date
+),
+
+history as (
+    select
+        cutoffs.cutoff_date,
+        daily_activity.*,
+        {{ dbt.datediff('daily_activity.activity_date', 'cutoffs.cutoff_date', 'day') }} as days_before
+    from cutoffs
+    inner join daily_activity on cutoffs.cutoff_date >= daily_activity.activity_date
+),
+
+past as (
+    select
+        cutoff_date,
+        customer_id,
+        min(case when orders > 0 then days_before end) as days_since_last_order,
+        max(case when orders > 0 then days_before end) as days_since_first_order,
+        min(case when sessions > 0 then days_before end) as days_since_last_visit,
+        sum(orders) as lifetime_orders,
+        sum(case when orders > 0 then 1 else 0 end) as purchase_days,
+        sum(revenue) as lifetime_revenue,
+        sum(case when days_before < {{ short_days }} then orders else 0 end) as orders_last_90d,
+        sum(case when days_before < {{ short_days }} then revenue else 0 end) as revenue_last_90d,
+        sum(case when days_before >= {{ short_days }} and days_before < {{ 2 * short_days }} then revenue else 0 end)
+            as revenue_previous_90d,
+        sum(case when days_before < {{ var('churn_long_window_days') }} then revenue else 0 end) as revenue_last_365d,
+        {%- for first, last in [(0, recent), (recent, 2 * recent), (2 * recent, 3 * recent)] %}
+            {%- set suffix = ['last_30d', 'days_31_60', 'days_61_90'][loop.index0] %}
+            sum(case when days_before >= {{ first }} and days_before < {{ last }} then sessions else 0 end)
+                as sessions_{{ suffix }},
+            {{ exact_sum(
+                'case when days_before >= ' ~ first ~ ' and days_before < ' ~ last ~ ' then usage_minutes else 0 end'
+            ) }} as usage_minutes_{{ suffix }},
+        {%- endfor %}
+        sum(case when days_before < {{ recent }} then features_clicked else 0 end) as features_clicked_last_30d,
+        sum(sessions) as lifetime_sessions,
+        sum(events) as lifetime_events,
+        sum(case when days_before < {{ var('churn_long_window_days') }} then sessions else 0 end) as sessions_last_365d
+    from history
+    group by cutoff_date, customer_id
+),
+
+future as (
+    select
+        cutoffs.cutoff_date,
+        daily_activity.customer_id,
+        sum(
+            case
+                when daily_activity.activity_date <= {{ dbt.dateadd('day', short_days, 'cutoffs.cutoff_date') }}
+                    then daily_activity.revenue
+                else 0
+            end
+        ) as spend_next_short,
+        sum(daily_activity.revenue) as spend_next_long
+    from cutoffs
+    inner join daily_activity
+        on
+            cutoffs.cutoff_date < daily_activity.activity_date
+            and {{ dbt.dateadd('day', long_days, 'cutoffs.cutoff_date') }} >= daily_activity.activity_date
+    group by cutoffs.cutoff_date, daily_activity.customer_id
+),
+
+-- The engagement score's measures over the engagement window before each cutoff, from the sessions.
+windowed_sessions as (
+    select
+        cutoffs.cutoff_date,
+        sessions.*
+    from cutoffs
+    inner join sessions
+        on
+            cutoffs.cutoff_date >= sessions.session_date
+            and {{ dbt.dateadd('day', -window_days, 'cutoffs.cutoff_date') }} < sessions.session_date
+),
+
+web_activity as (
+    select
+        cutoff_date,
+        customer_id,
+        {{ engagement_window_sums('true') }}
+    from windowed_sessions
+    group by cutoff_date, customer_id
+),
+
+web_data as (
+    select count(*) > 0 as has_web_activity
+    from sessions
+),
+
+measures as (
+    select
+        population.*,
+        web_data.has_web_activity,
+        past.days_since_last_order,
+        past.days_since_first_order,
+        past.days_since_last_visit,
+        coalesce(past.lifetime_orders, 0) as lifetime_orders,
+        coalesce(past.purchase_days, 0) as purchase_days,
+        coalesce(past.lifetime_revenue, 0) as lifetime_revenue,
+        coalesce(past.orders_last_90d, 0) as orders_last_90d,
+        coalesce(past.revenue_last_90d, 0) as revenue_last_90d,
+        coalesce(past.revenue_previous_90d, 0) as revenue_previous_90d,
+        coalesce(past.revenue_last_365d, 0) as revenue_last_365d,
+        {%- for suffix in ['last_30d', 'days_31_60', 'days_61_90'] %}
+            coalesce(past.sessions_{{ suffix }}, 0) as sessions_{{ suffix }},
+            coalesce(past.usage_minutes_{{ suffix }}, 0) as usage_minutes_{{ suffix }},
+        {%- endfor %}
+        coalesce(past.features_clicked_last_30d, 0) as features_clicked_last_30d,
+        coalesce(past.lifetime_sessions, 0) as lifetime_sessions,
+        coalesce(past.sessions_last_365d, 0) as sessions_last_365d,
+        past.lifetime_events * 1.0 / nullif(past.lifetime_sessions, 0) as events_per_session,
+        past.lifetime_revenue * 1.0 / nullif(past.lifetime_orders, 0) as avg_order_value,
+        {{ monthly_revenue('coalesce(past.lifetime_revenue, 0)', 'past.days_since_first_order') }} as monthly_revenue,
+        coalesce(web_activity.usage_minutes, 0) as window_usage_minutes,
+        coalesce(web_activity.pages_viewed, 0) as window_pages_viewed,
+        coalesce(web_activity.features_clicked, 0) as window_features_clicked,
+        coalesce(web_activity.session_minutes / nullif(web_activity.sessions, 0), 0) as window_avg_session_minutes,
+        case
+            when {{ dbt.dateadd('day', short_days, 'population.cutoff_date') }} <= as_of.as_of_date
+                then coalesce(future.spend_next_short, 0)
+        end as spend_next_90d,
+        case
+            when {{ dbt.dateadd('day', long_days, 'population.cutoff_date') }} <= as_of.as_of_date
+                then coalesce(future.spend_next_long, 0)
+        end as spend_next_180d
+    from population
+    cross join as_of
+    cross join web_data
+    left join past
+        on population.cutoff_date = past.cutoff_date and population.customer_id = past.customer_id
+    left join web_activity
+        on population.cutoff_date = web_activity.cutoff_date and population.customer_id = web_activity.customer_id
+    left join future
+        on population.cutoff_date = future.cutoff_date and population.customer_id = future.customer_id
+),
+
+-- The scores as customer_engagement, customer_value_score and customer_rfm compute them, ranked within the cutoff.
+engagement as (
+    select
+        *,
+        {{ engagement_composite({
+            'usage_minutes': normalize_percent_rank('window_usage_minutes', 'cutoff_date'),
+            'pages_viewed': normalize_percent_rank('window_pages_viewed', 'cutoff_date'),
+            'features_clicked': normalize_percent_rank('window_features_clicked', 'cutoff_date'),
+            'avg_session_minutes': normalize_percent_rank('window_avg_session_minutes', 'cutoff_date'),
+        }) }} as engagement_score,
+        case
+            when has_web_activity then null
+            else {{ normalize_percent_rank('-coalesce(days_since_last_order, 1000000)', 'cutoff_date') }}
+        end as order_recency_norm,
+        {{ normalize_percent_rank('monthly_revenue', 'cutoff_date') }} as monetary_norm,
+        case
+            when lifetime_orders > 0
+                then
+                    {{ quintile_score('days_since_last_order', higher_is_better=false, partition_by=buyers) }}
+                    + {{ quintile_score('lifetime_orders', partition_by=buyers) }}
+                    + {{ quintile_score('lifetime_revenue', partition_by=buyers) }}
+        end as rfm_score
+    from measures
+),
+
+scored as (
+    select
+        *,
+        {{ value_score_composite('coalesce(order_recency_norm, engagement_score / 100.0)', 'monetary_norm') }}
+            as value_score,
+        {{ sample_fraction(dbt.concat(['customer_id', "'|'", 'cutoff_date'])) }} as sample_fraction
+    from engagement
+),
+
+final as (
+    select {{ cast_to_contract('scored') }}
+    from scored
+)
+
+select * from final
