@@ -156,8 +156,8 @@ def churn_roc(con: duckdb.DuckDBPyConnection) -> Figure:
     return figure
 
 
-def churn_surrogate_tree(con: duckdb.DuckDBPyConnection) -> Figure:
-    leaves = con.execute("select * from churn_surrogate_tree order by leaf_id desc").df()
+def _tree(leaves: pd.DataFrame, mean_column: str, what: str, color: str) -> tuple[Figure, Axes, float]:
+    """A surrogate tree's leaves as bars of their mean prediction, labelled with their rules."""
     fidelity = leaves["fidelity_r2"].iloc[0] if len(leaves) else float("nan")
     figure = Figure(figsize=(10.0, 0.5 * len(leaves) + 1.4))
     ax = figure.subplots()
@@ -165,12 +165,38 @@ def churn_surrogate_tree(con: duckdb.DuckDBPyConnection) -> Figure:
         f"{textwrap.fill(rule, 60)}  ({share:.0%})"
         for rule, share in zip(leaves["rule"], leaves["row_share"], strict=True)
     ]
-    ax.barh(range(len(leaves)), leaves["mean_churn_probability"], color="#cc6677")
+    ax.barh(range(len(leaves)), leaves[mean_column], color=color)
     ax.set_yticks(range(len(leaves)), labels, fontsize=6.5)
+    ax.set_xlabel(f"mean {what} in the leaf (share of customers)")
+    return figure, ax, fidelity
+
+
+def churn_surrogate_tree(con: duckdb.DuckDBPyConnection) -> Figure:
+    leaves = con.execute("select * from churn_surrogate_tree order by leaf_id desc").df()
+    figure, ax, fidelity = _tree(leaves, "mean_churn_probability", "churn probability", "#cc6677")
     ax.set_xlim(0, 1)
-    ax.set_xlabel("mean churn probability in the leaf (share of customers)")
     ax.set_title(f"The churn model as a decision tree (fidelity R² {fidelity:.2f})")
     figure.tight_layout()
+    return figure
+
+
+def value_forecast_tree(con: duckdb.DuckDBPyConnection) -> Figure:
+    leaves = con.execute("select * from value_forecast_surrogate_tree order by leaf_id desc").df()
+    figure, ax, fidelity = _tree(leaves, "mean_forecast_spend_180d", "forecast 180-day spend", "#228833")
+    ax.set_title(f"The value forecast as a decision tree (fidelity R² {fidelity:.2f})")
+    figure.tight_layout()
+    return figure
+
+
+def value_forecast_rankings(con: duckdb.DuckDBPyConnection) -> Figure:
+    metrics = con.execute(
+        "select ranking, metric_value from value_forecast_metrics where metric_name = 'precision_at_top' order by 2"
+    ).df()
+    figure, ax = _axes(
+        "Finding the next 180 days' top spenders (back-test)", "precision at the top (share really in the top)", ""
+    )
+    ax.barh(metrics["ranking"], metrics["metric_value"], color="#228833")
+    ax.set_xlim(0, 1)
     return figure
 
 
@@ -210,6 +236,8 @@ CHARTS = {
     "churn-lift": churn_lift,
     "churn-roc": churn_roc,
     "churn-surrogate-tree": churn_surrogate_tree,
+    "value-forecast-rankings": value_forecast_rankings,
+    "value-forecast-tree": value_forecast_tree,
     "segment-sizes": segment_sizes,
     "segment-profiles": segment_profiles,
 }
@@ -222,6 +250,8 @@ CHART_FAMILIES = {
     "churn-lift": "churn",
     "churn-roc": "churn",
     "churn-surrogate-tree": "churn",
+    "value-forecast-rankings": "value",
+    "value-forecast-tree": "value",
     "segment-sizes": "segments",
     "segment-profiles": "segments",
 }
@@ -275,6 +305,18 @@ def key_figures(con: duckdb.DuckDBPyConnection, fitted: set[str]) -> list[tuple[
             ("Churn precision / recall / F1", f"{churn['precision']:.3f} / {churn['recall']:.3f} / {churn['f1']:.3f}"),
             ("Customers at high or critical risk", f"{at_risk:,}"),
         ]
+    if "value" in fitted:
+        precision = dict(
+            con.execute(
+                "select ranking, metric_value from value_forecast_metrics where metric_name = 'precision_at_top'"
+            ).fetchall()
+        )
+        figures.append(
+            (
+                "Top-spender precision, value forecast / value score (back-test)",
+                f"{precision['value_forecast']:.3f} / {precision['value_score']:.3f}",
+            )
+        )
     if "segments" in fitted:
         segment_count, silhouette = con.execute(
             "select max(segment_count), max(silhouette) from customer_segment_profiles"

@@ -3,12 +3,13 @@ time, to find tomorrow's top customers rather than today's.
 
 `customer_value_features` holds one row per (customer, cutoff): point-in-time features (engagement trajectory,
 orders and revenue, tenure, plan and channel) and the spend that followed a cutoff whose window has closed; its
-cutoffs and what each is for are `int_value_forecast_cutoffs`'. One XGBoost regressor per window, with a Tweedie
-objective (spend is zero for most customers and skewed for the rest, as for the CLV model), learns that spend
-on the training cutoffs' rows; the two are a version of the model registry (`ValueVersion`). At the as-of date
-the long window's forecast ranks the customers (its top `high_value_share` is the learned high-value flag), the
-short window's set against the spend of the last short window gives the trend, and SHAP contributions to the
-long forecast name each customer's top drivers.
+cutoffs and what each is for are `int_value_forecast_cutoffs`'. Two XGBoost regressors with a Tweedie objective
+(spend is zero for most customers and skewed for the rest, as for the CLV model) learn, on the training cutoffs'
+rows, the spend of the short window and of the rest of the long one; the long forecast is their sum, so it is
+never below the short one. The two are a version of the model registry (`ValueVersion`). At the as-of date the
+long forecast ranks the customers (its top `high_value_share` is the learned high-value flag), the short one set
+against the spend of the last short window gives the trend, and SHAP contributions to the long forecast name
+each customer's top drivers.
 
 The back-test repeats the fit one long window earlier and ranks the customers of the latest closed cutoff by
 their forecast, beside the rankings the project already publishes as they stood at that cutoff (value score,
@@ -33,9 +34,12 @@ from customer_scoring.status import Unfittable, empty_frame, fitted, skipped, st
 from customer_scoring.trees import readable_tree
 
 FAMILY, MODEL_NAME = "value", "value_forecast"
-# The labels of customer_value_features, by the window setting that sets their length.
+# The labels of customer_value_features, by the window setting that sets their length, and the forecasts of them.
 WINDOWS = {"short_days": "spend_next_90d", "long_days": "spend_next_180d"}
 FORECASTS = {"short_days": "forecast_spend_90d", "long_days": "forecast_spend_180d"}
+# The regressors: one learns the short window's spend, the other the rest of the long window's, so the long
+# forecast (their sum) is never below the short one.
+PARTS = ("short", "rest")
 DRIVERS = 3
 RANKINGS = [MODEL_NAME, "value_score", "engagement_score", "rfm_score", "bg_nbd_clv"]
 SCORE_COLUMNS = {"customer_id": "string", "cutoff_date": "datetime64[us]"}
@@ -102,27 +106,40 @@ def scored_rows(cutoffs: pd.DataFrame, role: str) -> str:
 
 @dataclass(frozen=True)
 class ValueVersion:
-    """A registered version of the value family: one regressor per window and the design-matrix columns they
+    """A registered version of the value family: the regressors of the PARTS and the design-matrix columns they
     read. Written as one JSON artifact (XGBoost's own JSON boosters), read back bit for bit."""
 
     regressors: dict[str, xgb.XGBRegressor]
     features: FeatureSet
     columns: list[str]
 
-    def forecast(self, rows: pd.DataFrame) -> dict[str, np.ndarray]:
+    def _parts(self, rows: pd.DataFrame) -> dict[str, np.ndarray]:
         matrix = self.features.design_matrix(rows, self.columns)
-        return {window: model.predict(matrix).astype(float) for window, model in self.regressors.items()}
+        return {part: self.regressors[part].predict(matrix).astype(float) for part in PARTS}
+
+    def forecast(self, rows: pd.DataFrame) -> dict[str, np.ndarray]:
+        """The short and long windows' forecast spend (keyed as WINDOWS) of each row."""
+        parts = self._parts(rows)
+        return {"short_days": parts["short"], "long_days": parts["short"] + parts["rest"]}
 
     def contributions(self, rows: pd.DataFrame) -> np.ndarray:
-        """SHAP contributions to the long forecast's raw (log) margin, per design-matrix column."""
-        booster = self.regressors["long_days"].get_booster()
-        return booster.predict(xgb.DMatrix(self.features.design_matrix(rows, self.columns)), pred_contribs=True)[:, :-1]
+        """Per design-matrix column, its contribution to the log of the long forecast: each part's SHAP
+        contributions to its raw (log) margin, weighted by that part's share of the sum (to first order, how the
+        log of a sum moves with the logs of its parts)."""
+        matrix = xgb.DMatrix(self.features.design_matrix(rows, self.columns))
+        parts = self._parts(rows)
+        total = parts["short"] + parts["rest"]
+        return sum(
+            self.regressors[part].get_booster().predict(matrix, pred_contribs=True)[:, :-1]
+            * (parts[part] / total)[:, None]
+            for part in PARTS
+        )
 
     def to_artifact(self) -> str:
         return json.dumps(
             {
                 "boosters": {
-                    window: model.get_booster().save_raw("json").decode() for window, model in self.regressors.items()
+                    part: model.get_booster().save_raw("json").decode() for part, model in self.regressors.items()
                 },
                 "numeric": self.features.numeric,
                 "categorical": self.features.categorical,
@@ -137,20 +154,21 @@ class ValueVersion:
             return None
         saved = json.loads(version["artifact"].item())
         regressors = {}
-        for window, booster in saved["boosters"].items():
-            regressors[window] = xgb.XGBRegressor()
-            regressors[window].load_model(bytearray(booster, "utf-8"))
+        for part, booster in saved["boosters"].items():
+            regressors[part] = xgb.XGBRegressor()
+            regressors[part].load_model(bytearray(booster, "utf-8"))
         return cls(regressors, FeatureSet(saved["numeric"], saved["categorical"]), saved["columns"])
 
 
 def fit_forecast(rows: pd.DataFrame, settings: ForecastSettings, seed: int = 0) -> ValueVersion:
-    """One Tweedie regressor per window on `rows` (training cutoffs, their windows closed). XGBoost runs on two
-    threads, always: their order of adding partial sums moves the fit slightly."""
+    """One Tweedie regressor per part (PARTS) on `rows` (training cutoffs, their windows closed). XGBoost runs on
+    two threads, always: their order of adding partial sums moves the fit slightly."""
     matrix = settings.features.design_matrix(rows)
+    short, long = (rows[WINDOWS[window]] for window in ("short_days", "long_days"))
     regressors = {}
-    for window, label in WINDOWS.items():
+    for part, spend in zip(PARTS, (short, long - short), strict=True):
         model = xgb.XGBRegressor(objective="reg:tweedie", n_jobs=2, random_state=seed, **settings.xgboost_params)
-        regressors[window] = model.fit(matrix, rows[label])
+        regressors[part] = model.fit(matrix, spend)
     return ValueVersion(regressors, settings.features, list(matrix.columns))
 
 

@@ -124,6 +124,8 @@ def test_a_customer_has_every_score_and_the_drivers_of_its_risk(api, con):
     assert body["churn_drivers"] == drivers
     assert 0 <= body["churn_probability"] <= 1 and 0 <= body["value_score"] <= 100
     assert body["segment_name"] and body["next_best_action"] and body["segment_description"]
+    assert body["forecast_spend_180d"] >= body["forecast_spend_90d"] >= 0
+    assert body["value_trend"] in {"rising", "stable", "falling"}
 
 
 def test_lists_filter_and_page_through_every_match(api, con):
@@ -149,7 +151,14 @@ def test_metrics_cover_every_model(api, dbt_vars):
     assert body["value_score"]
     status = {(m["model_family"], m["model_name"]): m for m in body["model_status"]}
     assert status[("churn", "xgboost")]["status"] == "fitted" and status[("churn", "xgboost")]["is_selected"]
-    assert {family for family, _ in status} == {"clv", "churn", "segments"}
+    assert {family for family, _ in status} == {"clv", "churn", "segments", "value"}
+    assert {m["model_name"] for m in body["value_forecast"]} == {
+        "value_forecast",
+        "value_score",
+        "engagement_score",
+        "rfm_score",
+        "bg_nbd_clv",
+    }
 
 
 @pytest.mark.parametrize(

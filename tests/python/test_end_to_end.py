@@ -181,6 +181,8 @@ def test_the_readme_analyses_rerun_the_quality_tables(dbt, con, dataset, warehou
     truth = dataset["truth"] / "customers.parquet"
     assert quality["value_score_precision"] == pytest.approx(_precision_at_top_fifth(con, truth, "v.value_score"))
     assert quality["engagement_precision"] == pytest.approx(_precision_at_top_fifth(con, truth, "v.engagement_norm"))
+    assert quality["value_forecast_precision"] > quality["value_score_precision"]
+    assert quality["value_forecast_precision_180d"] > quality["value_score_precision_180d"]
     clv = con.execute((compiled / "clv_against_truth.sql").read_text()).df().iloc[0]
     joined = con.execute(
         f"select c.clv_12m, t.future_spend from customer_clv c join '{truth}' t using (customer_id)"

@@ -14,7 +14,7 @@ from customer_scoring.churn import ChurnVersion
 from customer_scoring.clv.pipeline import ClvVersion
 from customer_scoring.segments import SegmentVersion
 
-FAMILIES = ["churn", "clv", "segments"]
+FAMILIES = ["churn", "clv", "segments", "value"]
 # Everything the decision feeds: the fits, the scores, the marts, monitoring.
 FROM_THE_DECISION = ["model_retrain_decisions+"]
 # Each family's fit tables, one set of rows per version (incremental): a run that keeps the version adds none.
@@ -28,12 +28,19 @@ FIT_TABLES = {
     ],
     "clv": ["fit_clv_model", "fit_clv_holdout_predictions", "fit_clv_model_metrics", "fit_clv_model_status"],
     "segments": ["fit_segment_model", "fit_segment_k_selection", "fit_segment_model_status"],
+    "value": [
+        "fit_value_forecast_model",
+        "fit_value_forecast_metrics",
+        "fit_value_forecast_status",
+        "fit_value_forecast_surrogate_tree",
+    ],
 }
 # Each family's published tables that show one version: the one the run scored with.
 PUBLISHED = {
     "churn": ["churn_model_metrics", "churn_feature_importance", "churn_holdout_predictions", "customer_churn_risk"],
     "clv": ["clv_model_metrics"],
     "segments": [],
+    "value": ["value_forecast_metrics", "value_forecast_surrogate_tree", "customer_value_forecast"],
 }
 
 
@@ -85,7 +92,11 @@ def test_the_first_build_registers_version_one_of_each_family(warehouse):
         "on r.model_name = m.model_name and r.validation_metric_name = m.metric_name order by 1",
     )
     assert validated[0] == ("churn", "roc_auc", True)
-    assert [row[:2] for row in validated[1:]] == [("clv", "spend_r2"), ("segments", "silhouette")]
+    assert [row[:2] for row in validated[1:]] == [
+        ("clv", "spend_r2"),
+        ("segments", "silhouette"),
+        ("value", "precision_at_top"),
+    ]
     assert ChurnVersion.from_registry(artifacts["churn"]).classifier.threshold > 0
     assert (
         len(SegmentVersion.from_registry(artifacts["segments"]).centroids)
@@ -117,14 +128,15 @@ def test_each_trigger_refits_its_family_into_a_new_version(rerun, dataset, dbt, 
     with duckdb.connect(str(path)) as con:  # the previous run's monitoring flagged churn's inputs
         con.execute("update model_monitoring set retrain_on_next_run = (model_name = 'churn')")
     kept = (1, False, None)
-    assert build_from_the_decision(dbt, dataset, path) == {"churn": (2, True, "drift"), "clv": kept, "segments": kept}
+    others = {"segments": kept, "value": kept}
+    assert build_from_the_decision(dbt, dataset, path) == {"churn": (2, True, "drift"), "clv": kept, **others}
 
     forced = build_from_the_decision(dbt, dataset, path, "--vars", "{retrain_models: [churn, clv]}")
-    assert forced == {"churn": (3, True, "forced"), "clv": (2, True, "forced"), "segments": kept}
+    assert forced == {"churn": (3, True, "forced"), "clv": (2, True, "forced"), **others}
 
     fewer = f"{{churn_max_fit_rows: {dbt_vars['churn_max_fit_rows'] // 2}}}"
     changed = build_from_the_decision(dbt, dataset, path, "--vars", fewer)
-    assert changed == {"churn": (4, True, "settings_changed"), "clv": (2, False, None), "segments": kept}
+    assert changed == {"churn": (4, True, "settings_changed"), "clv": (2, False, None), **others}
 
     floor = dbt_vars["retrain_metric_floors"]["clv"]["floor"]
     with duckdb.connect(str(path)) as con:  # as if clv's version 2 had validated below its floor
@@ -133,7 +145,7 @@ def test_each_trigger_refits_its_family_into_a_new_version(rerun, dataset, dbt, 
             "where model_family = 'clv' and is_current"
         )
     below = build_from_the_decision(dbt, dataset, path, "--vars", fewer)
-    assert below == {"churn": (4, False, None), "clv": (3, True, "below_metric_floor"), "segments": kept}
+    assert below == {"churn": (4, False, None), "clv": (3, True, "below_metric_floor"), **others}
 
     registry = query(
         path, "select model_family, model_version, is_current, retrain_reason from model_registry order by 1, 2"
@@ -147,8 +159,9 @@ def test_each_trigger_refits_its_family_into_a_new_version(rerun, dataset, dbt, 
         ("clv", 2, False, "forced"),
         ("clv", 3, True, "below_metric_floor"),
         ("segments", 1, True, "first_fit"),
+        ("value", 1, True, "first_fit"),
     ]
-    current = {"churn": 4, "clv": 3, "segments": 1}
+    current = {"churn": 4, "clv": 3, "segments": 1, "value": 1}
     for family, tables in FIT_TABLES.items():
         for table in tables:
             versions = [version for (version,) in query(path, f"select distinct model_version from {table} order by 1")]
@@ -161,7 +174,7 @@ def test_each_trigger_refits_its_family_into_a_new_version(rerun, dataset, dbt, 
         "select model_family, count(distinct (data_fingerprint, artifact)) from model_registry "
         "where model_version <= 3 group by 1 order by 1",
     )
-    assert same == [("churn", 1), ("clv", 1), ("segments", 1)]
+    assert same == [("churn", 1), ("clv", 1), ("segments", 1), ("value", 1)]
 
 
 def test_age_new_data_a_full_refresh_and_replaced_data_trigger_a_refit(rerun, dataset, dbt, dbt_vars, tmp_path):
@@ -173,12 +186,17 @@ def test_age_new_data_a_full_refresh_and_replaced_data_trigger_a_refit(rerun, da
             f"update model_registry set as_of_date = as_of_date - interval {days} day where model_family = 'churn'"
         )
     assert build_from_the_decision(dbt, dataset, path)["churn"] == (2, True, "age")
-    with duckdb.connect(str(path)) as con:  # as if clv's and the segments' version 1 had seen less data
+    with duckdb.connect(str(path)) as con:  # as if the other families' version 1 had seen less data
         con.execute(
             f"update model_registry set data_rows = floor(data_rows / (1 + {share})) where model_family != 'churn'"
         )
     refit = (2, True, "new_data")
-    assert build_from_the_decision(dbt, dataset, path) == {"churn": (2, False, None), "clv": refit, "segments": refit}
+    assert build_from_the_decision(dbt, dataset, path) == {
+        "churn": (2, False, None),
+        "clv": refit,
+        "segments": refit,
+        "value": refit,
+    }
     # A full refresh refits every family; the fit tables keep the versions before it.
     assert build_from_the_decision(dbt, dataset, path, "--full-refresh") == dict.fromkeys(
         FAMILIES, (3, True, "full_refresh")

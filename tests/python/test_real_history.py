@@ -62,6 +62,11 @@ def twelve_months(cdnow, tmp_path_factory) -> Path:
     return build_history(cdnow, "1997-12-31", tmp_path_factory.mktemp("cdnow_12m"))
 
 
+@pytest.fixture(scope="module")
+def eighteen_months(cdnow, tmp_path_factory) -> Path:
+    return build_history(cdnow, "1998-06-30", tmp_path_factory.mktemp("cdnow_18m"))
+
+
 def test_six_months_publish_every_mart_and_say_why_churn_was_skipped(six_months, cdnow):
     with duckdb.connect(str(six_months), read_only=True) as con:
         status = con.execute("select * from model_status").df().set_index("model_name")
@@ -165,3 +170,30 @@ def test_the_purchase_probability_ranks_and_matches_who_ordered_next(outcomes, t
     assert len(validation) == 2
     assert (validation["purchase_probability_roc_auc"] >= 0.72).all()
     assert (validation["purchase_probability_brier"] < validation["purchase_probability_base_rate_brier"]).all()
+
+
+def test_a_year_is_too_short_to_back_test_the_value_forecast(twelve_months):
+    with duckdb.connect(str(twelve_months), read_only=True) as con:
+        status, requirement = con.execute(
+            "select status, requirement from model_status where model_family = 'value'"
+        ).fetchone()
+        (forecasts,) = con.execute("select count(forecast_spend_180d) from customer_scores").fetchone()
+    assert status == "skipped" and "two 180-day windows" in requirement
+    assert forecasts == 0
+
+
+def test_the_value_forecast_on_the_whole_history_ranks_with_the_best_of_the_others(eighteen_months):
+    """Back-tested at the end of 1997 against the first half of 1998 (orders only, so engagement ranks no one):
+    precision at the top fifth 0.555 for the forecast, 0.558 value score, 0.554 RFM score, 0.551 BG/NBD CLV.
+    On this history every ranking built from orders finds the same customers within a few dozen of 4,714."""
+    with duckdb.connect(str(eighteen_months), read_only=True) as con:
+        metrics = con.execute("select ranking, metric_name, metric_value from value_forecast_metrics").df()
+        (status,) = con.execute("select status from model_status where model_family = 'value'").fetchone()
+    metrics = metrics.pivot_table(index="ranking", columns="metric_name", values="metric_value")
+    print(metrics.round(3).to_string())
+    forecast = metrics.loc["value_forecast"]
+    assert status == "fitted"
+    assert forecast["precision_at_top"] >= 0.5 and forecast["spearman"] >= 0.4
+    assert forecast["precision_at_top"] > max(
+        metrics.loc["rfm_score", "precision_at_top"], metrics.loc["bg_nbd_clv", "precision_at_top"]
+    )
