@@ -178,7 +178,8 @@ summary as (
         cast(date_diff('day', min(purchase_date), max(purchase_date)) as integer) as recency_days,
         cast(date_diff('day', min(purchase_date), cast($as_of as date)) as integer) as age_days,
         cast(avg(case when purchase_number > 1 then revenue end) as double) as monetary_value,
-        cast(sum(revenue) as double) as total_revenue
+        cast(sum(revenue) as double) as total_revenue,
+        {sequence}
     from purchase_days
     group by customer_id
 )
@@ -367,6 +368,18 @@ left join out_of_order on aggregated.customer_id = out_of_order.customer_id
 where aggregated.lifetime_orders > 0 and aggregated.days_since_last_activity < $horizon
 order by aggregated.customer_id
 """
+
+
+def summary_sql(orders: str, sequence_months: int) -> str:
+    """SUMMARY_SQL over the view `orders`, with the monthly spend sequence int_clv_summary_by_snapshot has
+    (spend_month_1, the 30 days up to $as_of, ... spend_month_<sequence_months>)."""
+    sequence = ",\n".join(
+        f"cast(sum(case when cast($as_of as date) - {30 * month} < purchase_date "
+        f"and cast($as_of as date) - {30 * (month - 1)} >= purchase_date then revenue else 0 end) as double) "
+        f"as spend_month_{month}"
+        for month in range(1, sequence_months + 1)
+    )
+    return SUMMARY_SQL.format(orders=orders, sequence=sequence)
 
 
 # Every customer's published revenue orders, for SUMMARY_SQL.
@@ -683,6 +696,7 @@ class LiveSettings:
 
     annual_discount_rate: float
     purchase_propensity_days: int
+    clv_sequence_months: int
     churn_horizon_days: int
     churn_recent_days: int
     churn_long_window_days: int
@@ -806,10 +820,12 @@ class LiveScorer:
             cursor.execute(VALID_ROWS_SQL)
             cursor.execute(SESSIONS_SQL.format(session_timeout_seconds=60 * settings.session_timeout_minutes))
             (as_of,) = cursor.execute(AS_OF_SQL, {"as_of": self._as_of}).fetchone()
-            summary = cursor.execute(SUMMARY_SQL.format(orders="revenue_orders"), {"as_of": as_of}).df()
+            summary = cursor.execute(summary_sql("revenue_orders", settings.clv_sequence_months), {"as_of": as_of}).df()
             if self._buyer_ranks is None or self._buyer_ranks_as_of != as_of:
                 cursor.execute(PUBLISHED_ORDERS_SQL)
-                everyone = cursor.execute(SUMMARY_SQL.format(orders="published_revenue_orders"), {"as_of": as_of})
+                everyone = cursor.execute(
+                    summary_sql("published_revenue_orders", settings.clv_sequence_months), {"as_of": as_of}
+                )
                 self._buyer_ranks = BuyerRanks(self._rfm_and_clv(everyone.df()), settings.rfm_segment_map)
                 self._buyer_ranks_as_of = as_of
             measured = self._update_population(cursor, as_of)

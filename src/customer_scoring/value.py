@@ -6,10 +6,10 @@ orders and revenue, tenure, plan and channel) and the spend that followed a cuto
 cutoffs and what each is for are `int_value_forecast_cutoffs`'. Two XGBoost regressors with a Tweedie objective
 (spend is zero for most customers and skewed for the rest, as for the CLV model) learn, on the training cutoffs'
 rows, the spend of the short window and of the rest of the long one; the long forecast is their sum, so it is
-never below the short one. The two are a version of the model registry (`ValueVersion`). At the as-of date the
-long forecast ranks the customers (its top `high_value_share` is the learned high-value flag), the short one set
-against the spend of the last short window gives the trend, and SHAP contributions to the long forecast name
-each customer's top drivers.
+never below the short one; a third learns the next engagement window's web usage. The three are a version of
+the model registry (`ValueVersion`). At the as-of date the long forecast ranks the customers (its top
+`high_value_share` is the learned high-value flag), the short one set against the spend of the last short
+window gives the trend, and SHAP contributions to the long forecast name each customer's top drivers.
 
 The back-test repeats the fit one long window earlier and ranks the customers of the latest closed cutoff by
 their forecast, beside the rankings the project already publishes as they stood at that cutoff (value score,
@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import xgboost as xgb
+from scipy.stats import spearmanr
 
 from customer_scoring.churn.features import FeatureSet
 from customer_scoring.clv.bgnbd import BetaGeoModel
@@ -37,15 +38,17 @@ FAMILY, MODEL_NAME = "value", "value_forecast"
 # The labels of customer_value_features, by the window setting that sets their length, and the forecasts of them.
 WINDOWS = {"short_days": "spend_next_90d", "long_days": "spend_next_180d"}
 FORECASTS = {"short_days": "forecast_spend_90d", "long_days": "forecast_spend_180d"}
-# The regressors: one learns the short window's spend, the other the rest of the long window's, so the long
-# forecast (their sum) is never below the short one.
+# The spend regressors: one learns the short window's spend, the other the rest of the long window's, so the long
+# forecast (their sum) is never below the short one. A third learns the next engagement window's web usage.
 PARTS = ("short", "rest")
+USAGE, USAGE_LABEL, USAGE_FORECAST = "usage", "usage_minutes_next_30d", "forecast_usage_minutes_30d"
 DRIVERS = 3
 RANKINGS = [MODEL_NAME, "value_score", "engagement_score", "rfm_score", "bg_nbd_clv"]
+USAGE_RANKING = "usage_forecast"
 SCORE_COLUMNS = {"customer_id": "string", "cutoff_date": "datetime64[us]"}
 SCORE_COLUMNS |= {forecast: "float64" for forecast in FORECASTS.values()}
 SCORE_COLUMNS |= {"spend_last_90d": "float64", "predicted_spend_change_90d": "float64", "value_trend": "string"}
-SCORE_COLUMNS |= {"forecast_percentile": "float64", "is_high_value_forecast": "bool"}
+SCORE_COLUMNS |= {"forecast_percentile": "float64", "is_high_value_forecast": "bool", USAGE_FORECAST: "float64"}
 SCORE_COLUMNS |= {f"driver_{rank}": "string" for rank in range(1, DRIVERS + 1)}
 METRIC_COLUMNS = {"ranking": "string", "metric_name": "string", "metric_value": "float64"}
 TREE_COLUMNS = {"leaf_id": "int64", "rule": "string", "rows": "int64", "row_share": "float64"}
@@ -113,9 +116,13 @@ class ValueVersion:
     features: FeatureSet
     columns: list[str]
 
-    def _parts(self, rows: pd.DataFrame) -> dict[str, np.ndarray]:
+    def _parts(self, rows: pd.DataFrame, parts=PARTS) -> dict[str, np.ndarray]:
         matrix = self.features.design_matrix(rows, self.columns)
-        return {part: self.regressors[part].predict(matrix).astype(float) for part in PARTS}
+        return {part: self.regressors[part].predict(matrix).astype(float) for part in parts}
+
+    def usage(self, rows: pd.DataFrame) -> np.ndarray:
+        """The forecast web usage minutes of the next engagement window of each row."""
+        return self._parts(rows, [USAGE])[USAGE]
 
     def forecast(self, rows: pd.DataFrame) -> dict[str, np.ndarray]:
         """The short and long windows' forecast spend (keyed as WINDOWS) of each row."""
@@ -161,14 +168,15 @@ class ValueVersion:
 
 
 def fit_forecast(rows: pd.DataFrame, settings: ForecastSettings, seed: int = 0) -> ValueVersion:
-    """One Tweedie regressor per part (PARTS) on `rows` (training cutoffs, their windows closed). XGBoost runs on
-    two threads, always: their order of adding partial sums moves the fit slightly."""
+    """One Tweedie regressor per part (PARTS) and one of the next window's usage on `rows` (training cutoffs, their
+    windows closed). XGBoost runs on two threads, always: their order of adding partial sums moves the fit
+    slightly."""
     matrix = settings.features.design_matrix(rows)
     short, long = (rows[WINDOWS[window]] for window in ("short_days", "long_days"))
     regressors = {}
-    for part, spend in zip(PARTS, (short, long - short), strict=True):
+    for part, label in zip((*PARTS, USAGE), (short, long - short, rows[USAGE_LABEL]), strict=True):
         model = xgb.XGBRegressor(objective="reg:tweedie", n_jobs=2, random_state=seed, **settings.xgboost_params)
-        regressors[part] = model.fit(matrix, spend)
+        regressors[part] = model.fit(matrix, label)
     return ValueVersion(regressors, settings.features, list(matrix.columns))
 
 
@@ -215,6 +223,7 @@ def forecast_scores(rows: pd.DataFrame, version: ValueVersion | None, settings: 
             "value_trend": _trend(forecasts["short_days"], last, order_value, settings.trend_stable_band),
             "forecast_percentile": percentile,
             "is_high_value_forecast": percentile >= 1 - settings.high_value_share,
+            USAGE_FORECAST: version.usage(scoring),
             **{f"driver_{rank}": names[top[:, rank - 1]] for rank in range(1, DRIVERS + 1)},
         }
     ).astype(SCORE_COLUMNS)
@@ -236,9 +245,11 @@ def _bg_nbd_clv(rows: pd.DataFrame, days: int) -> np.ndarray:
 
 def backtest_metrics(training: pd.DataFrame, scored: pd.DataFrame, settings: ForecastSettings) -> pd.DataFrame:
     """METRIC_COLUMNS: each ranking (RANKINGS) of the back-test cutoff's customers against the long window's
-    spend that followed, and the forecast's spend R² per window."""
+    spend that followed, the forecast's spend R² per window, and the Spearman correlation of the usage forecast
+    and of the engagement score with the next engagement window's usage."""
     scored = scored.reset_index(drop=True)
-    forecasts = fit_forecast(training, settings).forecast(scored)
+    version = fit_forecast(training, settings)
+    forecasts = version.forecast(scored)
     rankings = {
         MODEL_NAME: forecasts["long_days"],
         "value_score": scored["value_score"].to_numpy(dtype=float),
@@ -259,6 +270,15 @@ def backtest_metrics(training: pd.DataFrame, scored: pd.DataFrame, settings: For
             "metric_value": r_squared(scored[label], forecasts[window]),
         }
         for window, label in WINDOWS.items()
+    ]
+    usage = scored[USAGE_LABEL].to_numpy(dtype=float)
+    rows += [
+        {
+            "ranking": name,
+            "metric_name": "next_usage_spearman",
+            "metric_value": float(spearmanr(score, usage).statistic),
+        }
+        for name, score in [(USAGE_RANKING, version.usage(scored)), ("engagement_score", rankings["engagement_score"])]
     ]
     return pd.DataFrame(rows, columns=list(METRIC_COLUMNS)).astype(METRIC_COLUMNS)
 

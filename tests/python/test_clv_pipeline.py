@@ -24,6 +24,7 @@ from customer_scoring.clv.pipeline import (
     model_status,
     score,
 )
+from customer_scoring.live import summary_sql
 from customer_scoring.metrics import r_squared
 
 # Floors sit below what the end-to-end dataset reaches by a margin for noise (XGBoost's threads add some):
@@ -74,6 +75,34 @@ def test_the_yml_names_the_models_as_the_package_does(dbt_vars):
     assert names["buy_till_you_die"] == list(BTYD_MODELS)
     assert names["spend_only"] == [*ML_MODELS, ENSEMBLE]
     assert names["order_value"] == SPEND_MODEL
+
+
+def test_the_monthly_spend_sequence_is_the_orders_and_live_scoring_reads_the_same(con, dbt_vars):
+    """mlp_sequence's input: each 30-day month's revenue before every snapshot, as the orders hold it, and as the
+    live scorer's SQL computes it from the same orders at the full snapshot."""
+    months = [f"spend_month_{month}" for month in range(1, dbt_vars["clv_sequence_months"] + 1)]
+    batch = con.execute(
+        f"select snapshot_name, customer_id, {', '.join(months)} from int_clv_summary_by_snapshot order by 1, 2"
+    ).df()
+    sums = ", ".join(
+        f"coalesce(sum(o.amount) filter (where o.order_date > s.snapshot_date - {30 * month} "
+        f"and o.order_date <= s.snapshot_date - {30 * (month - 1)}), 0) as spend_month_{month}"
+        for month in range(1, len(months) + 1)
+    )
+    recomputed = con.execute(
+        f"""select s.snapshot_name, s.customer_id, {sums} from int_clv_summary_by_snapshot as s
+        left join fct_orders as o on s.customer_id = o.customer_id and o.is_revenue group by all order by 1, 2"""
+    ).df()
+    np.testing.assert_allclose(batch[months], recomputed[months].astype(float), rtol=1e-12)
+    assert batch[months].to_numpy().sum() > 0
+    con.execute(
+        "create temp view sequence_orders as select customer_id, order_date, amount from fct_orders where is_revenue"
+    )
+    (as_of,) = con.execute("select max(snapshot_date) from int_clv_summary_by_snapshot").fetchone()
+    live = con.execute(summary_sql("sequence_orders", len(months)), {"as_of": as_of}).df()
+    full = batch[batch["snapshot_name"] == "full"].reset_index(drop=True)
+    assert list(live["customer_id"]) == list(full["customer_id"])
+    np.testing.assert_array_equal(live[months], full[months])
 
 
 def test_holdout_metrics_clear_their_floors(metrics, selected):

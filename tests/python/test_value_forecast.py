@@ -104,7 +104,21 @@ def test_the_features_at_the_as_of_date_are_the_published_scores(con):
 
 
 def test_features_see_only_the_past_and_labels_only_the_window_after(con, dbt_vars):
-    settings = dbt_vars["value_forecast"]
+    settings, window = dbt_vars["value_forecast"], dbt_vars["engagement_window_days"]
+    (usage_mismatches, usage_labels) = con.execute(
+        f"""select count(*) filter (where abs(f.usage_minutes_next_30d - coalesce(u.minutes, 0)) > 1e-9),
+            count(f.usage_minutes_next_30d)
+        from customer_value_features as f
+        left join (
+            select f.customer_id, f.cutoff_date, sum(d.usage_minutes) as minutes
+            from customer_value_features as f inner join int_customer_daily_activity as d
+                on f.customer_id = d.customer_id and d.activity_date > f.cutoff_date
+                and d.activity_date <= f.cutoff_date + to_days({window})
+            group by all
+        ) as u on f.customer_id = u.customer_id and f.cutoff_date = u.cutoff_date
+        where f.usage_minutes_next_30d is not null"""
+    ).fetchone()
+    assert usage_mismatches == 0 and usage_labels > 0
     mismatches = con.execute(
         f"""with orders as (select customer_id, order_date, amount from fct_orders where is_revenue),
         recomputed as (
@@ -143,6 +157,20 @@ def test_the_back_test_metrics_of_the_published_rankings_recompute_from_the_feat
         score = scored[ranking].astype(float).fillna(-np.inf)
         for name, value in top_share_metrics(scored["spend_next_180d"], score, share).items():
             assert metrics[ranking, name] == pytest.approx(value, rel=1e-12), (ranking, name)
+
+
+def test_the_usage_forecast_predicts_next_months_usage_better_than_the_engagement_score(con):
+    (forecast, score) = con.execute(
+        """select max(metric_value) filter (where ranking = 'usage_forecast'),
+            max(metric_value) filter (where ranking = 'engagement_score')
+        from value_forecast_metrics where metric_name = 'next_usage_spearman'"""
+    ).fetchone()
+    print(f"Spearman with next month's usage: usage forecast {forecast:.3f}, engagement score {score:.3f}")
+    assert forecast > score > 0.4
+    (missing,) = con.execute(
+        "select count(*) - count(forecast_usage_minutes_30d) from customer_value_forecast"
+    ).fetchone()
+    assert missing == 0
 
 
 def test_the_forecast_finds_the_next_top_spenders_better_than_the_rankings_it_had(con):

@@ -21,6 +21,7 @@
     'holdout_share': var('clv_holdout_share'),
     'xgboost_params': var('clv_xgboost_params'),
     'mlp_params': var('clv_mlp_params'),
+    'sequence_months': var('clv_sequence_months'),
     'propensity_days': var('purchase_propensity_days'),
     'ml_training_rows': var('clv_ml_training_rows'),
     'models': var('clv_models'),

@@ -1,5 +1,7 @@
 -- Per customer and snapshot date: the buy-till-you-die summary (repeat purchase days, recency, age and
--- mean repeat spend, all in days), what they bought in the next horizon_days, and their purchase days in the
+-- mean repeat spend, all in days), their monthly spend sequence (spend_month_1: the 30 days up to the snapshot,
+-- spend_month_2 the 30 before them, ... for clv_sequence_months), what they bought in the next horizon_days,
+-- and their purchase days in the
 -- first purchase_propensity_days of it (the window the purchase probability is validated on). Three snapshots:
 -- full (the as-of date), calibration (one horizon earlier) and train (two horizons earlier), where the
 -- horizon is the last clv_holdout_share of the observed period.
@@ -78,7 +80,17 @@ summarized as (
         max(purchase_date) as last_purchase_date,
         count(*) - 1 as frequency,
         sum(revenue) as total_revenue,
-        {{ float_avg('case when purchase_number > 1 then revenue end') }} as monetary_value
+        {{ float_avg('case when purchase_number > 1 then revenue end') }} as monetary_value,
+        {%- for month in range(1, var('clv_sequence_months') + 1) %}
+            sum(
+                case
+                    when {{ dbt.dateadd('day', -30 * month, 'snapshot_date') }} < purchase_date
+                    and {{ dbt.dateadd('day', -30 * (month - 1), 'snapshot_date') }} >= purchase_date
+                        then revenue
+                    else 0
+                end
+            ) as spend_month_{{ month }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from history
     group by snapshot_name, snapshot_date, horizon_days, customer_id
 ),
@@ -121,6 +133,9 @@ final as (
             as age_days,
         cast(summarized.monetary_value as {{ type_double() }}) as monetary_value,
         cast(summarized.total_revenue as {{ type_double() }}) as total_revenue,
+        {%- for month in range(1, var('clv_sequence_months') + 1) %}
+            cast(summarized.spend_month_{{ month }} as {{ type_double() }}) as spend_month_{{ month }},
+        {%- endfor %}
         case when summarized.snapshot_name != 'full' then cast(coalesce(future.future_purchases, 0) as integer) end
             as future_purchases,
         case

@@ -1,7 +1,8 @@
 -- Point-in-time value features per (customer, cutoff), for the value forecast: only activity on or before the
 -- cutoff enters a feature, and every customer signed up by the cutoff has a row. The labels, spend_next_90d and
--- spend_next_180d, are the revenue in the value_forecast short_days and long_days after the cutoff (null while
--- that window is incomplete). The cutoffs are int_value_forecast_cutoffs'. Beside the features: the value score,
+-- spend_next_180d, are the revenue in the value_forecast short_days and long_days after the cutoff, and
+-- usage_minutes_next_30d the web usage in the engagement_window_days after it (each null while its window is
+-- incomplete). The cutoffs are int_value_forecast_cutoffs'. Beside the features: the value score,
 -- RFM score and engagement score as they stood at the cutoff (the rankings the forecast is compared with), and
 -- sample_fraction, a stable hash of (customer, cutoff) the fits sample by.
 {%- set settings = var('value_forecast') %}
@@ -94,7 +95,11 @@ future as (
                 else 0
             end
         ) as spend_next_short,
-        sum(daily_activity.revenue) as spend_next_long
+        sum(daily_activity.revenue) as spend_next_long,
+        {{ exact_sum(
+            'case when daily_activity.activity_date <= ' ~ dbt.dateadd('day', window_days, 'cutoffs.cutoff_date')
+            ~ ' then daily_activity.usage_minutes else 0 end'
+        ) }} as usage_minutes_next_window
     from cutoffs
     inner join daily_activity
         on
@@ -164,7 +169,11 @@ measures as (
         case
             when {{ dbt.dateadd('day', long_days, 'population.cutoff_date') }} <= as_of.as_of_date
                 then coalesce(future.spend_next_long, 0)
-        end as spend_next_180d
+        end as spend_next_180d,
+        case
+            when {{ dbt.dateadd('day', window_days, 'population.cutoff_date') }} <= as_of.as_of_date
+                then coalesce(future.usage_minutes_next_window, 0)
+        end as usage_minutes_next_30d
     from population
     cross join as_of
     cross join web_data

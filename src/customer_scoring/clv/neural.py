@@ -1,5 +1,6 @@
 """The neural CLV model: a multilayer perceptron (scikit-learn's MLPRegressor, ReLU hidden layers) that learns
-next-horizon spend from the per-customer features XGBoost reads, log-scaled (they are counts, days and money
+next-horizon spend from the per-customer features XGBoost reads (and, as mlp_sequence, the monthly spend
+sequence beside them), log-scaled (they are counts, days and money
 with heavy right tails) and standardized, against spend divided by its mean (squared error on a target of
 order 1). Its fit is kept as plain arrays (`params_`), and it predicts with its own forward pass: the
 registry stores JSON, never a pickle."""

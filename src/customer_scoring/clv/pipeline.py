@@ -6,9 +6,10 @@ apart (train, calibration, full). Out-of-time, as a model is used:
 - the buy-till-you-die models (BG/NBD, Pareto/NBD, each with Gamma-Gamma spend) fit on the calibration
   snapshot and predict the following horizon;
 - the machine-learned models (XGBoost with a Tweedie objective, and a neural network,
-  `customer_scoring.clv.neural`) learn the train snapshot's next-horizon spend from its features, then
-  predict the calibration snapshot's next horizon;
-- the ensemble averages the better ML model with the better buy-till-you-die model (`ensemble_component` in
+  `customer_scoring.clv.neural`, on the summary features alone (mlp) and with the monthly spend sequence
+  beside them (mlp_sequence)) learn the train snapshot's next-horizon spend from its features, then predict
+  the calibration snapshot's next horizon;
+- the ensemble averages the best ML model with the better buy-till-you-die model (`ensemble_component` in
   the holdout predictions marks the two).
 
 All are scored on what the calibration customers really bought in the holdout; `model_status` selects the
@@ -52,11 +53,14 @@ from customer_scoring.registry import REGISTRY_COLUMNS, RetrainDecision
 from customer_scoring.status import Unfittable, empty_frame, fitted, skipped, status_frame
 
 BTYD_MODELS = {"bg_nbd": BetaGeoModel, "pareto_nbd": ParetoNBDModel}
-ML_MODELS = ("xgboost_tweedie", "mlp")
+ML_MODELS = ("xgboost_tweedie", "mlp", "mlp_sequence")
+NEURAL_MODELS = ("mlp", "mlp_sequence")
 ENSEMBLE, SPEND_MODEL = "ensemble", "gamma_gamma"
 FAMILY = "clv"
 SELECTION_METRIC = "spend_r2"
 FEATURES = ["frequency", "recency_days", "age_days", "monetary_value", "total_revenue", "days_since_last"]
+# The monthly spend sequence of int_clv_summary_by_snapshot (spend_month_1, the latest, ...): mlp_sequence reads it.
+SEQUENCE_PREFIX = "spend_month_"
 DAYS_PER_MONTH = 365.25 / 12
 
 
@@ -102,8 +106,12 @@ def expected_order_value(frame: pd.DataFrame, spend_model: GammaGammaModel | Non
     return spend_model.expected_order_value(frame["frequency"], frame["monetary_value"].fillna(0))
 
 
-def _features(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.assign(days_since_last=frame["age_days"] - frame["recency_days"])[FEATURES]
+def _features(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """What the ML model `name` reads: the summary features, and for mlp_sequence the monthly spend sequence."""
+    sequence = (
+        [column for column in frame.columns if column.startswith(SEQUENCE_PREFIX)] if name == "mlp_sequence" else []
+    )
+    return frame.assign(days_since_last=frame["age_days"] - frame["recency_days"])[FEATURES + sequence]
 
 
 def fit_ml_model(name: str, train: pd.DataFrame, settings: MLSettings, seed: int = 0):
@@ -113,10 +121,10 @@ def fit_ml_model(name: str, train: pd.DataFrame, settings: MLSettings, seed: int
     threads, always: their order of adding partial sums moves the fit slightly."""
     if len(train) > settings.training_rows:
         train = train.sample(n=settings.training_rows, random_state=seed)
-    if name == "mlp":
-        return NeuralSpendModel().fit(_features(train), train["future_revenue"], settings.mlp_params, seed)
+    if name in NEURAL_MODELS:
+        return NeuralSpendModel().fit(_features(train, name), train["future_revenue"], settings.mlp_params, seed)
     model = xgb.XGBRegressor(objective="reg:tweedie", n_jobs=2, random_state=seed, **settings.xgboost_params)
-    return model.fit(_features(train), train["future_revenue"])
+    return model.fit(_features(train, name), train["future_revenue"])
 
 
 def _snapshot(snapshots: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -224,7 +232,7 @@ def holdout_predictions(
     if ENSEMBLE in possible:
         spend_only = np.full(len(calibration), np.nan)  # the ML models predict spend, not purchases
         for name in ML_MODELS:
-            ml_spend = fit_ml_model(name, train, ml_settings, seed).predict(_features(calibration))
+            ml_spend = fit_ml_model(name, train, ml_settings, seed).predict(_features(calibration, name))
             predictions[name] = (spend_only, ml_spend, spend_only)
         best_ml = max(ML_MODELS, key=lambda name: _selection_score(actual, predictions[name][1]))
         ensemble = (predictions[best_ml][1] + predictions[best_btyd][1]) / 2
@@ -367,7 +375,7 @@ class ClvVersion:
         # Versions registered before the neural model existed had XGBoost as their only ML model.
         ml_name = saved.get("ml_name", "xgboost_tweedie") if saved["ml"] is not None else None
         ml = None
-        if ml_name == "mlp":
+        if ml_name in NEURAL_MODELS:
             ml = NeuralSpendModel()
             ml.params_ = saved["ml"]
         elif ml_name is not None:
@@ -451,7 +459,7 @@ def score(
     level = np.ones(len(full))
     if version.ml is not None:
         btyd_spend = purchases(float(version.horizon_days)) * order_value
-        ml_spend = version.ml.predict(_features(full))
+        ml_spend = version.ml.predict(_features(full, version.ml_name))
         chosen_spend = ml_spend if version.chosen in ML_MODELS else (ml_spend + btyd_spend) / 2
         level = (chosen_spend + 1e-9) / (btyd_spend + 1e-9)
 
