@@ -109,16 +109,21 @@ def scored_rows(cutoffs: pd.DataFrame, role: str) -> str:
 
 @dataclass(frozen=True)
 class ValueVersion:
-    """A registered version of the value family: the regressors of the PARTS and the design-matrix columns they
-    read. Written as one JSON artifact (XGBoost's own JSON boosters), read back bit for bit."""
+    """A registered version of the value family: the regressors of the PARTS and of the usage, and the
+    design-matrix columns they read. A part whose training rows were all 0 (no web usage on an orders-only
+    history) has no regressor (None) and forecasts 0. Written as one JSON artifact (XGBoost's own JSON
+    boosters), read back bit for bit."""
 
-    regressors: dict[str, xgb.XGBRegressor]
+    regressors: dict[str, xgb.XGBRegressor | None]
     features: FeatureSet
     columns: list[str]
 
     def _parts(self, rows: pd.DataFrame, parts=PARTS) -> dict[str, np.ndarray]:
         matrix = self.features.design_matrix(rows, self.columns)
-        return {part: self.regressors[part].predict(matrix).astype(float) for part in parts}
+        return {
+            part: np.zeros(len(rows)) if model is None else model.predict(matrix).astype(float)
+            for part, model in ((part, self.regressors[part]) for part in parts)
+        }
 
     def usage(self, rows: pd.DataFrame) -> np.ndarray:
         """The forecast web usage minutes of the next engagement window of each row."""
@@ -136,17 +141,21 @@ class ValueVersion:
         matrix = xgb.DMatrix(self.features.design_matrix(rows, self.columns))
         parts = self._parts(rows)
         total = parts["short"] + parts["rest"]
-        return sum(
-            self.regressors[part].get_booster().predict(matrix, pred_contribs=True)[:, :-1]
-            * (parts[part] / total)[:, None]
-            for part in PARTS
-        )
+        contributions = np.zeros((len(rows), len(self.columns)))
+        for part in PARTS:
+            if self.regressors[part] is not None:
+                share = np.divide(parts[part], total, out=np.zeros(len(rows)), where=total > 0)
+                contributions += (
+                    self.regressors[part].get_booster().predict(matrix, pred_contribs=True)[:, :-1] * share[:, None]
+                )
+        return contributions
 
     def to_artifact(self) -> str:
         return json.dumps(
             {
                 "boosters": {
-                    part: model.get_booster().save_raw("json").decode() for part, model in self.regressors.items()
+                    part: None if model is None else model.get_booster().save_raw("json").decode()
+                    for part, model in self.regressors.items()
                 },
                 "numeric": self.features.numeric,
                 "categorical": self.features.categorical,
@@ -160,10 +169,11 @@ class ValueVersion:
         if version.empty:
             return None
         saved = json.loads(version["artifact"].item())
-        regressors = {}
+        regressors = dict.fromkeys(saved["boosters"])
         for part, booster in saved["boosters"].items():
-            regressors[part] = xgb.XGBRegressor()
-            regressors[part].load_model(bytearray(booster, "utf-8"))
+            if booster is not None:
+                regressors[part] = xgb.XGBRegressor()
+                regressors[part].load_model(bytearray(booster, "utf-8"))
         return cls(regressors, FeatureSet(saved["numeric"], saved["categorical"]), saved["columns"])
 
 
@@ -176,7 +186,7 @@ def fit_forecast(rows: pd.DataFrame, settings: ForecastSettings, seed: int = 0) 
     regressors = {}
     for part, label in zip((*PARTS, USAGE), (short, long - short, rows[USAGE_LABEL]), strict=True):
         model = xgb.XGBRegressor(objective="reg:tweedie", n_jobs=2, random_state=seed, **settings.xgboost_params)
-        regressors[part] = model.fit(matrix, label)
+        regressors[part] = model.fit(matrix, label) if (label > 0).any() else None  # Tweedie needs a positive label
     return ValueVersion(regressors, settings.features, list(matrix.columns))
 
 
