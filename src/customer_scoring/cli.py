@@ -7,6 +7,7 @@
     customer-scoring report
     customer-scoring api --port 8000
     customer-scoring consume --until-idle
+    customer-scoring export --webhook-url https://hooks.example.com/customer-scoring
 
 Each subcommand is also a module (`python -m customer_scoring.generate ...`) taking the same options: a
 module defines `add_arguments(parser)` and `run(args, parser)`, and both entry points build its parser here.
@@ -30,6 +31,7 @@ COMMANDS = {
     "report": "customer_scoring.report",
     "api": "customer_scoring.api",
     "consume": "customer_scoring.consume",
+    "export": "customer_scoring.export",
 }
 
 

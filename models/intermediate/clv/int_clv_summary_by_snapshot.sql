@@ -63,6 +63,7 @@ history as (
         purchase_days.customer_id,
         purchase_days.purchase_date,
         purchase_days.revenue,
+        {{ dbt.datediff('purchase_days.purchase_date', 'snapshots.snapshot_date', 'day') }} as days_before,
         row_number() over (
             partition by snapshots.snapshot_name, purchase_days.customer_id order by purchase_days.purchase_date
         ) as purchase_number
@@ -80,17 +81,11 @@ summarized as (
         max(purchase_date) as last_purchase_date,
         count(*) - 1 as frequency,
         sum(revenue) as total_revenue,
-        {{ float_avg('case when purchase_number > 1 then revenue end') }} as monetary_value,
         {%- for month in range(1, var('clv_sequence_months') + 1) %}
-            sum(
-                case
-                    when {{ dbt.dateadd('day', -30 * month, 'snapshot_date') }} < purchase_date
-                    and {{ dbt.dateadd('day', -30 * (month - 1), 'snapshot_date') }} >= purchase_date
-                        then revenue
-                    else 0
-                end
-            ) as spend_month_{{ month }}{{ ',' if not loop.last }}
+            sum(case when days_before >= {{ 30 * (month - 1) }} and days_before < {{ 30 * month }} then revenue else 0 end)
+                as spend_month_{{ month }},
         {%- endfor %}
+        {{ float_avg('case when purchase_number > 1 then revenue end') }} as monetary_value
     from history
     group by snapshot_name, snapshot_date, horizon_days, customer_id
 ),
