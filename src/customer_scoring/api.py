@@ -61,6 +61,7 @@ class CustomerScores(BaseModel):
     next_best_action: str | None
     expected_value_saved: float | None
     is_action_funded: bool | None
+    recommended_contact_date: date | None
     as_of_date: date
 
 

@@ -62,7 +62,7 @@ def sendable(published: Path) -> pd.DataFrame:
     """The outbox entries to send (not in a control group), in a stable order."""
     with duckdb.connect(str(published), read_only=True) as con:
         return con.execute(
-            f"""select run_id, {", ".join(EXPORT_COLUMNS)} from campaign_outbox where not is_control
+            f"""select invocation_id as run_id, {", ".join(EXPORT_COLUMNS)} from campaign_outbox where not is_control
             order by campaign_id, as_of_date, run_id, entrant_rank, customer_id"""
         ).df()
 

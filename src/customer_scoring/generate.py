@@ -25,6 +25,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -158,6 +159,7 @@ class _Chunk:
     events: pa.Table
     truth: pa.Table
     signup_day: np.ndarray
+    future: dict[str, np.ndarray]  # the purchases drawn after the history: owner (row in the chunk), day, amount
 
 
 def _simulate_purchases(cfg: GeneratorConfig, rng, birth, lam, p, is_buyer):
@@ -275,7 +277,8 @@ def _simulate_chunk(cfg: GeneratorConfig, chunk_index: int, first_id: int, n: in
         },
         schema=CRM_SCHEMA,
     )
-    return _Chunk(customers, orders, events, truth, signup_day)
+    future_purchases = {"owner": owner[future], "day": day[future], "amount": amount[future]}
+    return _Chunk(customers, orders, events, truth, signup_day, future_purchases)
 
 
 def _session_events(cfg, rng, chunk_index, ids, sess_owner, sess_day, affinity) -> pa.Table:
@@ -463,6 +466,82 @@ def generate(cfg: GeneratorConfig, out_dir: Path, truth_dir: Path) -> dict:
     (truth_dir / "manifest.json").write_text(json.dumps(manifest, indent=2))
     start_logs(out_dir, empty=True)
     return manifest
+
+
+def campaign_orders(
+    cfg: GeneratorConfig, entrants: pd.DataFrame, effects: dict[str, float], window_days: int
+) -> tuple[pa.Table, pd.DataFrame]:
+    """The orders of the `window_days` after the history: the purchases the simulation drew there, all completed,
+    with a campaign response. An entrant a campaign was sent to (`entrants`: campaign_id, customer_id, is_control;
+    one campaign per customer) with effect e > 0 (`effects`, by campaign) makes Poisson(e) more orders in the
+    window, at its usual order value; with e < 0 it loses each of its window orders with probability -e. Control
+    entrants and everyone else buy as simulated. Returns the orders (ORDERS_SCHEMA) and, per campaign, the true
+    uplift of retention (any order), orders and revenue over all its entrants: what campaign_uplift's difference
+    of means between sent and held out estimates."""
+    if entrants["customer_id"].duplicated().any():
+        raise ValueError("a customer entered more than one campaign: their effects would mix")
+    rng = np.random.default_rng([cfg.seed, 16])
+    window: list[pd.DataFrame] = []
+    order_value: list[pd.Series] = []
+    for chunk_index, first_id in enumerate(range(0, cfg.customers, CHUNK_SIZE)):
+        chunk = _simulate_chunk(cfg, chunk_index, first_id, min(CHUNK_SIZE, cfg.customers - first_id))
+        ids = chunk.truth["customer_id"].to_numpy(zero_copy_only=False)
+        future = chunk.future
+        inside = future["day"] < cfg.history_days + window_days
+        window.append(
+            pd.DataFrame(
+                {
+                    "customer_id": ids[future["owner"][inside]],
+                    "day": future["day"][inside],
+                    "amount": future["amount"][inside],
+                }
+            )
+        )
+        order_value.append(pd.Series(chunk.truth["expected_order_value"].to_numpy(), index=ids))
+    orders, expected_value = pd.concat(window, ignore_index=True), pd.concat(order_value)
+    entrants = entrants.set_index("customer_id")
+    effect = entrants["campaign_id"].map(effects).where(~entrants["is_control"], 0.0)
+    per_order = orders["customer_id"].map(effect).fillna(0.0)
+    kept = orders[~(rng.random(len(orders)) < (-per_order).clip(lower=0))]
+    extra_counts = rng.poisson(effect.clip(lower=0))
+    owners = np.repeat(effect.index.to_numpy(), extra_counts)
+    extra = pd.DataFrame(
+        {
+            "customer_id": owners,
+            "day": cfg.history_days + window_days * rng.random(len(owners)),
+            "amount": np.round(rng.gamma(cfg.p_spend, expected_value[owners].to_numpy() / cfg.p_spend), 2),
+        }
+    )
+    placed = pd.concat([kept, extra], ignore_index=True).sort_values(["day", "customer_id"], ignore_index=True)
+    table = pa.table(
+        {
+            "order_id": _ids("CAMPAIGN-", np.arange(len(placed))),
+            "customer_id": pa.array(placed["customer_id"], pa.string()),
+            "order_ts": _timestamps(cfg.start, placed["day"].to_numpy()),
+            "amount": placed["amount"].to_numpy(),
+            "currency": np.full(len(placed), "USD"),
+            "status": np.full(len(placed), "completed"),
+        },
+        schema=ORDERS_SCHEMA,
+    )
+    base = orders.groupby("customer_id").agg(orders=("amount", "size"), revenue=("amount", "sum"))
+    base = base.reindex(entrants.index, fill_value=0)
+    size = entrants["campaign_id"].map(effects)
+    bought = (base["orders"] > 0).astype(float)
+    gain = pd.DataFrame(
+        {
+            "retention": np.where(
+                size > 0,
+                (1 - bought) * (1 - np.exp(-size.clip(lower=0))),
+                -bought * (-size).clip(lower=0) ** base["orders"],
+            ),
+            "orders": np.where(size > 0, size, size * base["orders"]),
+            "revenue": np.where(size > 0, size * expected_value[entrants.index], size * base["revenue"]),
+        },
+        index=entrants.index,
+    )
+    truth = gain.groupby(entrants["campaign_id"]).mean()
+    return table, truth
 
 
 def _iso_date(text: str) -> str:

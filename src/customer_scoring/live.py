@@ -702,6 +702,7 @@ class LiveSettings:
     churn_long_window_days: int
     session_timeout_minutes: int
     churn_risk_tiers: dict[str, float]
+    intervention_survival: float
     engagement_window_days: int
     engagement_weights: dict[str, float]
     spend_rate_min_days: int
@@ -933,7 +934,7 @@ class LiveScorer:
         features = features[~features["is_out_of_order"]]
         if features.empty:
             return lapsed
-        risk = score_risk(features, self._churn, self.settings.churn_risk_tiers)
+        risk = score_risk(features, self._churn, self.settings.churn_risk_tiers, self.settings.intervention_survival)
         drivers = [f"driver_{rank}" for rank in range(1, DRIVERS + 1)]
         risk["churn_drivers"] = risk[drivers].to_numpy().tolist()
         return pd.concat([risk[["customer_id", *CHURN_COLUMNS]], lapsed], ignore_index=True)

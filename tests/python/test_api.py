@@ -158,6 +158,7 @@ def test_metrics_cover_every_model(api, dbt_vars):
         "engagement_score",
         "rfm_score",
         "bg_nbd_clv",
+        "usage_forecast",
     }
 
 

@@ -117,7 +117,7 @@ def test_risk_outputs_are_consistent(con, dbt_vars):
     assert con.execute("select count(*) from customer_churn_risk").fetchone()[0] == population
 
 
-def test_scores_and_importance_come_from_the_one_stored_fit(con):
+def test_scores_and_importance_come_from_the_one_stored_fit(con, dbt_vars):
     version = ChurnVersion.from_registry(con.sql("select * from fit_churn_model").df())
     fitted = version.classifier
     features = sorted_frame(con.sql("select * from customer_churn_features"), ["cutoff_date", "customer_id"])
@@ -125,6 +125,12 @@ def test_scores_and_importance_come_from_the_one_stored_fit(con):
     scored = features[features["cutoff_date"].isin(scores["cutoff_date"].unique())].reset_index(drop=True)
     np.testing.assert_array_equal(scores["churn_probability"], fitted.predict_proba(scored))
     np.testing.assert_array_equal(scores["median_days_to_churn"], version.survival.median_days(scored))
+    level = dbt_vars["intervention_survival"]
+    np.testing.assert_array_equal(scores["days_to_contact"], version.survival.days_until(scored, level))
+    # On that day the survival model says the customer has not churned with probability `level`.
+    for index in scores.index[scores["days_to_contact"] > 0][:20]:
+        (survival,) = version.survival.survival(scored.loc[[index]], [scores.loc[index, "days_to_contact"]])[0]
+        assert survival == pytest.approx(level, rel=1e-9)
     gain = fitted.booster.get_score(importance_type="total_gain")
     importance = con.sql("select feature_name, total_gain from fit_churn_feature_importance").df()
     stored = dict(zip(importance["feature_name"], importance["total_gain"], strict=True))

@@ -86,6 +86,11 @@ def tiers(dbt_vars) -> dict:
     return dbt_vars["churn_risk_tiers"]
 
 
+@pytest.fixture
+def contact_survival(dbt_vars) -> float:
+    return dbt_vars["intervention_survival"]
+
+
 def synthetic_features(months: int, feature_set: FeatureSet, customers: int = 200, seed: int = 0) -> pd.DataFrame:
     """Customers at month-end cutoffs from 2024-01-31, shaped like `customer_churn_features`: churn is likelier
     the longer since the last visit, and the label is null while its horizon runs past the last cutoff."""
@@ -260,7 +265,7 @@ def test_a_held_out_third_scheme_survives_the_frame(feature_set, fit_settings):
     np.testing.assert_array_equal(again.predict_proba(features), fitted.predict_proba(features))
 
 
-def test_without_a_model_every_step_returns_its_empty_frame(features, fit_settings, dbt_vars, tiers):
+def test_without_a_model_every_step_returns_its_empty_frame(features, fit_settings, dbt_vars, tiers, contact_survival):
     stayers = features.assign(churned=features["churned"] * 0)
     models, max_rows = dbt_vars["churn_models"], fit_settings["max_rows"]
     model = registered(stayers, fit_settings)
@@ -269,7 +274,7 @@ def test_without_a_model_every_step_returns_its_empty_frame(features, fit_settin
     for frame, columns in (
         (model, REGISTRY_COLUMNS),
         (predictions, HOLDOUT_COLUMNS),
-        (risk_scores(stayers, None, tiers), RISK_COLUMNS),
+        (risk_scores(stayers, None, tiers, contact_survival), RISK_COLUMNS),
         (feature_importance(stayers, None, max_rows), IMPORTANCE_COLUMNS),
     ):
         assert frame.empty and frame.dtypes.to_dict() == typed(columns)
@@ -298,7 +303,7 @@ def _calibrated_classifier(
 
 
 def test_scores_and_importance_from_the_frame_are_those_of_the_calibrated_classifier(
-    features, feature_set, fit_settings, tiers
+    features, feature_set, fit_settings, tiers, contact_survival
 ):
     scheme = scoring_scheme(features, HORIZON_DAYS)
     calibrated, threshold = _calibrated_classifier(features, scheme, feature_set, fit_settings["model_params"])
@@ -306,7 +311,7 @@ def test_scores_and_importance_from_the_frame_are_those_of_the_calibrated_classi
     fitted = version.classifier
     assert fitted.threshold == threshold
 
-    scores = risk_scores(features, version, tiers)
+    scores = risk_scores(features, version, tiers, contact_survival)
     recent = features[features["cutoff_date"] >= day("2024-11-30")].reset_index(drop=True)
     X = feature_set.design_matrix(recent, fitted.columns)
     np.testing.assert_array_equal(scores["churn_probability"], calibrated.predict_proba(X)[:, 1])
@@ -341,7 +346,7 @@ def test_holdout_probabilities_are_those_of_the_calibrated_classifiers(feature_s
 # The feature columns and the models validated are arguments (the vars), and a fit carries its features.
 
 
-def test_a_model_reads_the_features_it_was_fitted_on(features, feature_set, fit_settings, tiers):
+def test_a_model_reads_the_features_it_was_fitted_on(features, feature_set, fit_settings, tiers, contact_survival):
     """Fitted on fewer features, the model read back from the registry, and the survival model that scores beside
     it, read only those: the other feature columns may be missing when it scores."""
     fewer = FeatureSet(feature_set.numeric[:3], feature_set.categorical[:1])
@@ -352,7 +357,7 @@ def test_a_model_reads_the_features_it_was_fitted_on(features, feature_set, fit_
     assert all(column.startswith(f"{fewer.categorical[0]}_") for column in fitted.columns[3:])
     targets = ["customer_id", "cutoff_date", "churned", "days_to_churn", "churn_observed"]
     only_fewer = features[targets + fewer.numeric + fewer.categorical]
-    scores = risk_scores(only_fewer, version, tiers)
+    scores = risk_scores(only_fewer, version, tiers, contact_survival)
     np.testing.assert_array_equal(scores["churn_probability"], fitted.predict_proba(only_fewer.tail(len(scores))))
     assert scores["driver_1"].isin(fitted.columns).all()
 

@@ -168,3 +168,15 @@ def test_next_best_action_follows_the_rules_and_spends_the_budget_on_the_most_va
     assert (funded["expected_net_value"] > 0).all()
     unfunded = actions[~actions["is_funded"] & (actions["expected_net_value"] > 0)]
     assert unfunded.empty or unfunded["expected_net_value"].max() <= funded["expected_net_value"].min()
+
+
+def test_the_contact_date_comes_before_the_survival_floor(con):
+    rows = con.execute(
+        """select a.risk_tier, a.recommended_contact_date, a.as_of_date, r.days_to_contact
+        from customer_next_best_action as a left join customer_churn_risk as r on a.customer_id = r.customer_id"""
+    ).df()
+    lapsed = rows[rows["risk_tier"] == "lapsed"]
+    assert len(lapsed) and (lapsed["recommended_contact_date"] == lapsed["as_of_date"]).all()
+    scored = rows[rows["risk_tier"] != "lapsed"]
+    days = (scored["recommended_contact_date"] - scored["as_of_date"]).dt.days
+    assert (days == np.floor(scored["days_to_contact"])).all() and (days > 0).any()

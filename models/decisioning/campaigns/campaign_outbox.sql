@@ -81,7 +81,7 @@ assigned as (
         < {{ var('campaign_control_share') }} as is_control,
         {{ dbt.hash(dbt.concat(['campaign_id', "'|'", 'customer_id', "'|'", 'cast(as_of_date as ' ~ dbt.type_string() ~ ')'])) }}
             as idempotency_key,
-        '{{ run_id() }}' as run_id
+        '{{ run_id() }}' as invocation_id
     from entrants
     where entrant_rank <= max_entrants
 ),

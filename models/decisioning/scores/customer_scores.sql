@@ -72,6 +72,7 @@ final as (
         cast(actions.next_best_action as {{ dbt.type_string() }}) as next_best_action,
         cast(actions.expected_value_saved as {{ type_double() }}) as expected_value_saved,
         actions.is_funded as is_action_funded,
+        actions.recommended_contact_date,
         as_of.as_of_date
     from customers
     cross join as_of

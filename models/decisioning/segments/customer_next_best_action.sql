@@ -2,7 +2,9 @@
 -- that matches the customer's segment, risk tier and value band ('*' matches anything). The expected
 -- value saved is the 12-month CLV kept (churn probability x retention uplift) plus the CLV added
 -- (upsell uplift). The budget (next_best_action_budget) funds actions by expected net value, highest
--- first, while the cumulative cost fits; actions that cost more than they return are never funded.
+-- first, while the cumulative cost fits; actions that cost more than they return are never funded. The
+-- recommended contact date is the last day before the survival model expects the customer's probability of not
+-- having churned to fall to intervention_survival.
 with
 
 segments as (
@@ -11,6 +13,10 @@ segments as (
 
 rules as (
     select * from {{ ref('next_best_action_rules') }}
+),
+
+churn_risk as (
+    select * from {{ ref('customer_churn_risk') }}
 ),
 
 matches as (
@@ -59,6 +65,22 @@ ranked as (
     from chosen
 ),
 
+-- When to act: before the survival model's probability of not having churned falls to intervention_survival;
+-- a lapsed buyer (no churn score: already past it) now.
+timed as (
+    select
+        ranked.*,
+        case
+            when ranked.risk_tier = 'lapsed' then ranked.as_of_date
+            else
+                {{ dbt.dateadd(
+                    'day', 'cast(floor(churn_risk.days_to_contact) as integer)', 'ranked.as_of_date'
+                ) }}
+        end as recommended_contact_date
+    from ranked
+    left join churn_risk on ranked.customer_id = churn_risk.customer_id
+),
+
 final as (
     select
         cast(customer_id as {{ dbt.type_string() }}) as customer_id,
@@ -75,8 +97,9 @@ final as (
         cast(expected_net_value as {{ type_double() }}) as expected_net_value,
         cast(cumulative_cost as {{ type_double() }}) as cumulative_cost,
         coalesce(cumulative_cost <= {{ var('next_best_action_budget') }}, false) as is_funded,
+        cast(recommended_contact_date as date) as recommended_contact_date,
         cast(as_of_date as date) as as_of_date
-    from ranked
+    from timed
 )
 
 select * from final

@@ -12,4 +12,9 @@ def model(dbt, session):
     rows = scoring_rows(sorted_frame(dbt.ref("churn_fit_cutoffs"), ["cutoff_date"]))
     version = ChurnVersion.from_registry(frame(dbt.ref("fit_churn_model").filter(decision.rows)))  # one row or none
     features = filtered_frame(dbt.ref("churn_fit_rows"), rows, ["cutoff_date", "customer_id"])
-    return risk_scores(features, version, tiers=dbt.config.get("risk_tiers"))
+    return risk_scores(
+        features,
+        version,
+        tiers=dbt.config.get("risk_tiers"),
+        contact_survival=float(dbt.config.get("contact_survival")),
+    )

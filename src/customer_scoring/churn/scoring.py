@@ -32,6 +32,7 @@ SURVIVAL_DAYS = [30, 90]
 RISK_COLUMNS = {"customer_id": "string", "cutoff_date": "datetime64[us]", "churn_probability": "float64"}
 RISK_COLUMNS |= {"risk_tier": "string"} | {f"driver_{rank}": "string" for rank in range(1, DRIVERS + 1)}
 RISK_COLUMNS |= {"median_days_to_churn": "float64"} | {f"survival_{days}d": "float64" for days in SURVIVAL_DAYS}
+RISK_COLUMNS["days_to_contact"] = "float64"
 RISK_COLUMNS["model_name"] = "string"
 IMPORTANCE_COLUMNS = {"feature_name": "string", "total_gain": "float64", "mean_abs_shap": "float64"}
 IMPORTANCE_COLUMNS |= {"importance_share": "float64", "importance_rank": "int64"}
@@ -107,17 +108,23 @@ def _risk_tier(probability: np.ndarray, tiers: dict[str, float]) -> np.ndarray:
     )
 
 
-def risk_scores(features: pd.DataFrame, version: ChurnVersion | None, tiers: dict[str, float]) -> pd.DataFrame:
+def risk_scores(
+    features: pd.DataFrame, version: ChurnVersion | None, tiers: dict[str, float], contact_survival: float
+) -> pd.DataFrame:
     """`score_risk` of the rows at the as-of cutoff and the one before it; no rows without a version."""
     if version is None:
         return empty_frame(RISK_COLUMNS)
-    return score_risk(features[features["cutoff_date"].isin(_scored_cutoffs(features))], version, tiers)
+    scored = features[features["cutoff_date"].isin(_scored_cutoffs(features))]
+    return score_risk(scored, version, tiers, contact_survival)
 
 
-def score_risk(rows: pd.DataFrame, version: ChurnVersion, tiers: dict[str, float]) -> pd.DataFrame:
+def score_risk(
+    rows: pd.DataFrame, version: ChurnVersion, tiers: dict[str, float], contact_survival: float
+) -> pd.DataFrame:
     """Churn probability, risk tier and top drivers of each row of `rows` from the version's primary model, with
-    the time to churn of its survival model (RISK_COLUMNS). A row's scores depend on that row alone: the API's
-    live scorer scores a customer's row as the batch does."""
+    the time to churn of its survival model and the days until its survival falls to `contact_survival` (the
+    latest day to intervene: RISK_COLUMNS). A row's scores depend on that row alone: the API's live scorer
+    scores a customer's row as the batch does."""
     scoring = rows.reset_index(drop=True)
     fitted, survival = version.classifier, version.survival
     probability = fitted.predict_proba(scoring)
@@ -133,6 +140,7 @@ def score_risk(rows: pd.DataFrame, version: ChurnVersion, tiers: dict[str, float
             **{f"driver_{rank}": names[top[:, rank - 1]] for rank in range(1, DRIVERS + 1)},
             "median_days_to_churn": survival.median_days(scoring),
             **{f"survival_{days}d": survival_at[:, i] for i, days in enumerate(SURVIVAL_DAYS)},
+            "days_to_contact": survival.days_until(scoring, contact_survival),
             "model_name": PRIMARY,
         }
     )

@@ -51,11 +51,16 @@ class SurvivalModel:
     def _log_lambda(self, rows: pd.DataFrame) -> np.ndarray:
         return self._standardized(rows) @ self.coefficients_ + self.intercept_
 
+    def days_until(self, rows: pd.DataFrame, survival: float) -> np.ndarray:
+        """Days until the probability of not having churned falls to `survival`, lambda (-ln survival)^(1 / rho) - 1
+        (0 when it already has)."""
+        days = np.exp(self._log_lambda(rows)) * (-np.log(survival)) ** (1.0 / self.rho_)
+        return np.clip(days - 1.0, 0, None)
+
     def median_days(self, rows: pd.DataFrame) -> np.ndarray:
-        """Median days to churn, lambda (ln 2)^(1 / rho) - 1: the mean of a Weibull with shape < 1 is ruled by its
+        """Median days to churn (`days_until` survival 0.5): the mean of a Weibull with shape < 1 is ruled by its
         far tail."""
-        median = np.exp(self._log_lambda(rows)) * np.log(2.0) ** (1.0 / self.rho_)
-        return np.clip(median - 1.0, 0, None)
+        return self.days_until(rows, 0.5)
 
     def survival(self, rows: pd.DataFrame, days: list[int]) -> np.ndarray:
         """P(not churned after each of `days`), exp(-((d + 1) / lambda)^rho), one column per day."""
