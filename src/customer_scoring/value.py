@@ -94,8 +94,9 @@ def check_history(cutoffs: pd.DataFrame, settings: ForecastSettings) -> None:
 
 
 def fit_rows(cutoffs: pd.DataFrame, role: str, max_rows: int) -> str:
-    """The SQL filter of the rows a fit reads: the `role` cutoffs ('is_training' or 'is_backtest_training'), a
-    deterministic sample (`sample_fraction`) of about `max_rows` of them when they hold more."""
+    """The SQL filter of the rows of value_forecast_fit_rows a fit reads: the `role` cutoffs ('is_training' or
+    'is_backtest_training'), a deterministic sample (`sample_fraction`) of about `max_rows` of them when they hold
+    more."""
     days = _cutoffs(cutoffs, role)
     rows = int(cutoffs.loc[cutoffs[role], "customers"].sum())
     sample = f" and sample_fraction < {max_rows / rows!r}" if rows > max_rows else ""

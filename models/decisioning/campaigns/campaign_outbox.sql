@@ -77,7 +77,7 @@ entrants as (
 assigned as (
     select
         *,
-        {{ sample_fraction(dbt.concat(['campaign_id', "'|'", 'customer_id'])) }}
+        {{ stable_fraction(dbt.concat(['campaign_id', "'|'", 'customer_id'])) }}
         < {{ var('campaign_control_share') }} as is_control,
         {{ dbt.hash(dbt.concat(['campaign_id', "'|'", 'customer_id', "'|'", 'cast(as_of_date as ' ~ dbt.type_string() ~ ')'])) }}
             as idempotency_key,

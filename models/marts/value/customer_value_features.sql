@@ -3,8 +3,7 @@
 -- spend_next_180d, are the revenue in the value_forecast short_days and long_days after the cutoff, and
 -- usage_minutes_next_30d the web usage in the engagement_window_days after it (each null while its window is
 -- incomplete). The cutoffs are int_value_forecast_cutoffs'. Beside the features: the value score,
--- RFM score and engagement score as they stood at the cutoff (the rankings the forecast is compared with), and
--- sample_fraction, a stable hash of (customer, cutoff) the fits sample by.
+-- RFM score and engagement score as they stood at the cutoff (the rankings the forecast is compared with).
 {%- set settings = var('value_forecast') %}
 {%- set short_days, long_days = settings['short_days'], settings['long_days'] %}
 {%- set recent = var('engagement_trend_days') %}
@@ -214,8 +213,7 @@ scored as (
     select
         *,
         {{ value_score_composite('coalesce(order_recency_norm, engagement_score / 100.0)', 'monetary_norm') }}
-            as value_score,
-        {{ sample_fraction(dbt.concat(['customer_id', "'|'", 'cutoff_date'])) }} as sample_fraction
+            as value_score
     from engagement
 ),
 

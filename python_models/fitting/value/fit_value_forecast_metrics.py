@@ -25,7 +25,7 @@ def model(dbt, session):
         check_history(cutoffs, settings)
     except Unfittable:
         return decision.unchanged(METRIC_COLUMNS)
-    features = dbt.ref("customer_value_features")
+    features = dbt.ref("value_forecast_fit_rows")
     order = ["cutoff_date", "customer_id"]
     training = filtered_frame(features, fit_rows(cutoffs, "is_backtest_training", settings.max_fit_rows), order)
     scored = filtered_frame(features, scored_rows(cutoffs, "is_backtest_scored"), order)

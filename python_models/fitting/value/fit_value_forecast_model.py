@@ -14,7 +14,7 @@ def model(dbt, session):
     settings = ForecastSettings.of(dbt.config.get("forecast"))
     cutoffs = sorted_frame(dbt.ref("int_value_forecast_cutoffs"), ["cutoff_date"])
     rows = filtered_frame(
-        dbt.ref("customer_value_features"),
+        dbt.ref("value_forecast_fit_rows"),
         fit_rows(cutoffs, "is_training", settings.max_fit_rows),
         ["cutoff_date", "customer_id"],
     )

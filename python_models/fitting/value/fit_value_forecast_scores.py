@@ -11,6 +11,6 @@ def model(dbt, session):
     decision = RetrainDecision.of(frame(dbt.ref("model_retrain_decisions")), FAMILY)
     settings = ForecastSettings.of(dbt.config.get("forecast"))
     cutoffs = sorted_frame(dbt.ref("int_value_forecast_cutoffs"), ["cutoff_date"])
-    rows = filtered_frame(dbt.ref("customer_value_features"), scored_rows(cutoffs, "is_scored"), ["customer_id"])
+    rows = filtered_frame(dbt.ref("value_forecast_fit_rows"), scored_rows(cutoffs, "is_scored"), ["customer_id"])
     version = ValueVersion.from_registry(frame(dbt.ref("fit_value_forecast_model").filter(decision.rows)))
     return forecast_scores(rows, version, settings)

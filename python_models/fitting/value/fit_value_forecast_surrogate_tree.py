@@ -13,7 +13,7 @@ def model(dbt, session):
     settings, tree = ForecastSettings.of(dbt.config.get("forecast")), dbt.config.get("tree")
     cutoffs = sorted_frame(dbt.ref("int_value_forecast_cutoffs"), ["cutoff_date"])
     rows = filtered_frame(
-        dbt.ref("customer_value_features"),
+        dbt.ref("value_forecast_fit_rows"),
         fit_rows(cutoffs, "is_training", settings.max_fit_rows),
         ["cutoff_date", "customer_id"],
     )
