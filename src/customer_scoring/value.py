@@ -28,6 +28,7 @@ import xgboost as xgb
 from scipy.stats import spearmanr
 
 from customer_scoring.churn.features import FeatureSet
+from customer_scoring.clv._base import ConvergenceError
 from customer_scoring.clv.bgnbd import BetaGeoModel
 from customer_scoring.metrics import r_squared, top_share_metrics
 from customer_scoring.registry import REGISTRY_COLUMNS, RetrainDecision
@@ -43,7 +44,6 @@ FORECASTS = {"short_days": "forecast_spend_90d", "long_days": "forecast_spend_18
 PARTS = ("short", "rest")
 USAGE, USAGE_LABEL, USAGE_FORECAST = "usage", "usage_minutes_next_30d", "forecast_usage_minutes_30d"
 DRIVERS = 3
-RANKINGS = [MODEL_NAME, "value_score", "engagement_score", "rfm_score", "bg_nbd_clv"]
 USAGE_RANKING = "usage_forecast"
 SCORE_COLUMNS = {"customer_id": "string", "cutoff_date": "datetime64[us]"}
 SCORE_COLUMNS |= {forecast: "float64" for forecast in FORECASTS.values()}
@@ -240,14 +240,18 @@ def forecast_scores(rows: pd.DataFrame, version: ValueVersion | None, settings: 
     ).astype(SCORE_COLUMNS)
 
 
-def _bg_nbd_clv(rows: pd.DataFrame, days: int) -> np.ndarray:
+def _bg_nbd_clv(rows: pd.DataFrame, days: int) -> np.ndarray | None:
     """BG/NBD fitted on the buyers of `rows` (one cutoff): expected purchase days in the next `days`, times each
-    buyer's revenue per purchase day; -inf for customers without an order (they rank last)."""
+    buyer's revenue per purchase day; -inf for customers without an order (they rank last). None when BG/NBD
+    cannot be fitted on them (too few repeat buyers)."""
     buyers = rows["purchase_days"].to_numpy() > 0
     bought = rows[buyers]
     age = bought["days_since_first_order"].to_numpy(dtype=float)
     frequency, recency = bought["purchase_days"].to_numpy(dtype=float) - 1, age - bought["days_since_last_order"]
-    model = BetaGeoModel().fit(frequency, recency.to_numpy(dtype=float), age)
+    try:
+        model = BetaGeoModel().fit(frequency, recency.to_numpy(dtype=float), age)
+    except (ValueError, ConvergenceError):  # too few buyers to identify it, or the fit did not converge
+        return None
     value = np.full(len(rows), -np.inf)
     spend_per_day = (bought["lifetime_revenue"] / bought["purchase_days"]).to_numpy(dtype=float)
     value[buyers] = model.expected_purchases(days, frequency, recency.to_numpy(dtype=float), age) * spend_per_day
@@ -255,7 +259,8 @@ def _bg_nbd_clv(rows: pd.DataFrame, days: int) -> np.ndarray:
 
 
 def backtest_metrics(training: pd.DataFrame, scored: pd.DataFrame, settings: ForecastSettings) -> pd.DataFrame:
-    """METRIC_COLUMNS: each ranking (RANKINGS) of the back-test cutoff's customers against the long window's
+    """METRIC_COLUMNS: each ranking (the forecast's, and the value, engagement, RFM scores and BG/NBD CLV as they
+    stood; BG/NBD's only where it can be fitted) of the back-test cutoff's customers against the long window's
     spend that followed, the forecast's spend R² per window, and the Spearman correlation of the usage forecast
     and of the engagement score with the next engagement window's usage."""
     scored = scored.reset_index(drop=True)
@@ -268,10 +273,11 @@ def backtest_metrics(training: pd.DataFrame, scored: pd.DataFrame, settings: For
         "rfm_score": scored["rfm_score"].astype(float).fillna(-np.inf).to_numpy(),
         "bg_nbd_clv": _bg_nbd_clv(scored, settings.long_days),
     }
+    rankings = {name: score for name, score in rankings.items() if score is not None}
     actual = scored[WINDOWS["long_days"]].to_numpy(dtype=float)
     rows = [
         {"ranking": name, "metric_name": metric, "metric_value": value}
-        for name in RANKINGS
+        for name in rankings
         for metric, value in top_share_metrics(actual, rankings[name], settings.high_value_share).items()
     ]
     rows += [
