@@ -468,19 +468,9 @@ def generate(cfg: GeneratorConfig, out_dir: Path, truth_dir: Path) -> dict:
     return manifest
 
 
-def campaign_orders(
-    cfg: GeneratorConfig, entrants: pd.DataFrame, effects: dict[str, float], window_days: int
-) -> tuple[pa.Table, pd.DataFrame]:
-    """The orders of the `window_days` after the history: the purchases the simulation drew there, all completed,
-    with a campaign response. An entrant a campaign was sent to (`entrants`: campaign_id, customer_id, is_control;
-    one campaign per customer) with effect e > 0 (`effects`, by campaign) makes Poisson(e) more orders in the
-    window, at its usual order value; with e < 0 it loses each of its window orders with probability -e. Control
-    entrants and everyone else buy as simulated. Returns the orders (ORDERS_SCHEMA) and, per campaign, the true
-    uplift of retention (any order), orders and revenue over all its entrants: what campaign_uplift's difference
-    of means between sent and held out estimates."""
-    if entrants["customer_id"].duplicated().any():
-        raise ValueError("a customer entered more than one campaign: their effects would mix")
-    rng = np.random.default_rng([cfg.seed, 16])
+def future_purchases(cfg: GeneratorConfig, window_days: int) -> tuple[pd.DataFrame, pd.Series]:
+    """The purchases the simulation drew in the `window_days` after the history (customer_id, day since the start,
+    amount; before any campaign response) and every customer's expected order value (by customer_id)."""
     window: list[pd.DataFrame] = []
     order_value: list[pd.Series] = []
     for chunk_index, first_id in enumerate(range(0, cfg.customers, CHUNK_SIZE)):
@@ -498,7 +488,23 @@ def campaign_orders(
             )
         )
         order_value.append(pd.Series(chunk.truth["expected_order_value"].to_numpy(), index=ids))
-    orders, expected_value = pd.concat(window, ignore_index=True), pd.concat(order_value)
+    return pd.concat(window, ignore_index=True), pd.concat(order_value)
+
+
+def campaign_orders(
+    cfg: GeneratorConfig, entrants: pd.DataFrame, effects: dict[str, float], window_days: int
+) -> tuple[pa.Table, pd.DataFrame]:
+    """The orders of the `window_days` after the history: the purchases the simulation drew there, all completed,
+    with a campaign response. An entrant a campaign was sent to (`entrants`: campaign_id, customer_id, is_control;
+    one campaign per customer) with effect e > 0 (`effects`, by campaign) makes Poisson(e) more orders in the
+    window, at its usual order value; with e < 0 it loses each of its window orders with probability -e. Control
+    entrants and everyone else buy as simulated. Returns the orders (ORDERS_SCHEMA) and, per campaign, the true
+    uplift of retention (any order), orders and revenue over all its entrants: what campaign_uplift's difference
+    of means between sent and held out estimates."""
+    if entrants["customer_id"].duplicated().any():
+        raise ValueError("a customer entered more than one campaign: their effects would mix")
+    rng = np.random.default_rng([cfg.seed, 16])
+    orders, expected_value = future_purchases(cfg, window_days)
     entrants = entrants.set_index("customer_id")
     effect = entrants["campaign_id"].map(effects).where(~entrants["is_control"], 0.0)
     per_order = orders["customer_id"].map(effect).fillna(0.0)

@@ -226,6 +226,44 @@ def segment_profiles(con: duckdb.DuckDBPyConnection) -> Figure:
     return figure
 
 
+def revenue_forecast(con: duckdb.DuckDBPyConnection) -> Figure:
+    forecast = con.execute("select * from revenue_forecast order by forecast_month").df()
+    figure, ax = _axes("Revenue forecast by month", "month ending", "revenue")
+    months = forecast["period_end"]
+    band = forecast["revenue_lower"], forecast["revenue_upper"]
+    ax.fill_between(months, *band, color="#4477aa", alpha=0.25, label="band")
+    ax.plot(months, forecast["expected_revenue"], color="#4477aa", marker="o", label="expected")
+    ax.plot(months, forecast["existing_customer_revenue"], color="#228833", linestyle="--", label="customers today")
+    ax.plot(months, forecast["new_customer_revenue"], color="#ee6677", linestyle=":", label="new customers")
+    ax.set_ylim(bottom=0)
+    ax.legend()
+    figure.autofmt_xdate()
+    return figure
+
+
+def budget_scenarios(con: duckdb.DuckDBPyConnection) -> Figure:
+    scenarios = con.execute("select * from budget_scenarios order by uplift_multiplier, budget").df()
+    figure = Figure(figsize=(6.4, 6.4))
+    value_ax, marginal_ax = figure.subplots(2, 1, sharex=True)
+    value_ax.set(title="What a campaign budget buys", ylabel="expected 12-month value saved")
+    marginal_ax.set(xlabel="budget", ylabel="marginal return (value per unit)")
+    for multiplier, curve in scenarios.groupby("uplift_multiplier"):
+        label = f"uplift x {multiplier:g}"
+        value_ax.plot(curve["budget"], curve["expected_value_saved"], marker="o", label=label)
+        marginal_ax.plot(curve["budget"], curve["marginal_return"], marker="o", label=label)
+    plan = scenarios[scenarios["is_current_plan"]]
+    value_ax.scatter(
+        plan["budget"], plan["expected_value_saved"], s=120, c="none", edgecolors="k", label="current plan"
+    )
+    marginal_ax.axhline(1, color="k", linewidth=0.8, linestyle="--")  # below 1, a unit spent saves less than a unit
+    for ax in (value_ax, marginal_ax):
+        ax.set_xscale("symlog", linthresh=100)
+        ax.set_xlim(left=0)
+        ax.grid(alpha=0.3)
+    value_ax.legend()
+    return figure
+
+
 CHARTS = {
     "engagement-distribution": engagement_distribution,
     "engagement-correlation": engagement_correlation,
@@ -240,6 +278,8 @@ CHARTS = {
     "value-forecast-tree": value_forecast_tree,
     "segment-sizes": segment_sizes,
     "segment-profiles": segment_profiles,
+    "revenue-forecast": revenue_forecast,
+    "budget-scenarios": budget_scenarios,
 }
 
 
@@ -254,6 +294,8 @@ CHART_FAMILIES = {
     "value-forecast-tree": "value",
     "segment-sizes": "segments",
     "segment-profiles": "segments",
+    "revenue-forecast": "clv",
+    "budget-scenarios": "segments",
 }
 
 
@@ -292,6 +334,13 @@ def key_figures(con: duckdb.DuckDBPyConnection, fitted: set[str]) -> list[tuple[
             ("CLV holdout spend R²", f"{spend_r2:.3f}"),
             ("Total 12-month CLV", f"{one('select sum(clv_12m) from customer_scores'):,.0f}"),
         ]
+        (months, revenue, lower, upper) = con.execute(
+            "select forecast_month, cumulative_revenue, cumulative_lower, cumulative_upper from revenue_forecast "
+            "order by forecast_month desc limit 1"
+        ).fetchone()
+        figures.append(
+            (f"Revenue forecast, next {months} months (band)", f"{revenue:,.0f} ({lower:,.0f} - {upper:,.0f})")
+        )
     if "churn" in fitted:
         churn_model = one("select model_name from model_status where model_family = 'churn' and is_selected")
         churn = dict(

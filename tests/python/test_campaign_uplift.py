@@ -1,7 +1,8 @@
 """Measured uplift, end to end in two runs: the first queues three campaigns' entrants (half held out), the
 generator lets their outcome window pass with a true effect per campaign (more orders, none, fewer), and the
 second run measures each campaign against its control group: the interval holds the true uplift of retention,
-orders and revenue, and the entrants of the first run are neither queued nor exported again."""
+orders and revenue, and the entrants of the first run are neither queued nor exported again. A third run with
+use_measured_uplift prices the campaigns' action with what was measured."""
 
 from __future__ import annotations
 
@@ -42,10 +43,10 @@ CAMPAIGNS = [
 SIMULTANEOUS_Z = float(norm.ppf(1 - 0.05 / (2 * 3 * len(CAMPAIGNS))))
 
 
-def _build(dbt, raw, path, as_of: date) -> None:
+def _build(dbt, raw, path, as_of: date, *args: str, **extra_vars) -> None:
     variables = {"campaigns": CAMPAIGNS, "campaign_control_share": 0.5, "as_of_date": as_of.isoformat()}
-    variables["campaign_confidence_z"] = SIMULTANEOUS_Z
-    dbt(["build", "--vars", json.dumps(variables)], raw, path)
+    variables |= {"campaign_confidence_z": SIMULTANEOUS_Z, **extra_vars}
+    dbt(["build", "--vars", json.dumps(variables), *args], raw, path)
 
 
 def _query(path, sql: str):
@@ -83,7 +84,9 @@ def test_measured_uplift_recovers_the_true_effect_of_each_campaign(dataset, dbt,
     assert uplift.loc[("no_effect", "orders"), "uplift_lower"] < 0 < uplift.loc[("no_effect", "orders"), "uplift_upper"]
     rules = pd.read_csv(PROJECT_DIR / "seeds" / "next_best_action_rules.csv").sort_values("rule_priority")
     assumed = rules.loc[rules["next_best_action"] == "retention_offer", "retention_uplift"].iloc[0]
-    assert (uplift.xs("retention", level="metric_name")["assumed_uplift"] == assumed).all()  # beside the measured
+    retention = uplift.xs("retention", level="metric_name")
+    # Beside the measured: the seed's share of churners kept, times the control group's churn rate.
+    assert (retention["assumed_uplift"] == assumed * (1 - retention["control_mean"])).all()
 
     # Nobody of the first run is queued again within the cool-down, and the export sends only the new entrants.
     queued = _query(path, "select customer_id, campaign_id, count(*) as times from campaign_outbox group by 1, 2")
@@ -91,3 +94,27 @@ def test_measured_uplift_recovers_the_true_effect_of_each_campaign(dataset, dbt,
     second_exports = write_files(sendable(path), exports)
     assert not set(first_exports) & set(second_exports)
     assert all(first.isoformat() not in exported.name for exported in second_exports)
+
+    # Measured uplifts replace the assumed ones: the share of the control groups' churners the campaigns kept.
+    _build(
+        dbt,
+        raw,
+        path,
+        first + timedelta(days=days),
+        "--select",
+        "customer_next_best_action",
+        "budget_scenarios",
+        use_measured_uplift=True,
+    )
+    actions = _query(path, "select * from customer_next_best_action")
+    treated = (retention["treated_mean"] * retention["treated_customers"]).sum() / retention["treated_customers"].sum()
+    control = (retention["control_mean"] * retention["control_customers"]).sum() / retention["control_customers"].sum()
+    measured = actions[actions["next_best_action"] == "retention_offer"]
+    assert len(measured) > 0 and (measured["uplift_source"] == "measured").all()
+    assert measured["retention_uplift"].to_numpy() == pytest.approx(max((treated - control) / (1 - control), 0.0))
+    others = actions[actions["next_best_action"] != "retention_offer"]
+    assert (others["uplift_source"] == "assumed").all()
+    seed_uplift = others["next_best_action"].map(
+        rules.drop_duplicates("next_best_action").set_index("next_best_action")["retention_uplift"]
+    )
+    assert (others["retention_uplift"] == seed_uplift).all()

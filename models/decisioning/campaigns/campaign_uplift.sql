@@ -2,8 +2,9 @@
 -- whose campaign_outcome_days have passed, the entrants sent the campaign against its control group over those
 -- days: retention (any order or web visit: no churn), orders and revenue per customer. The uplift is the
 -- difference of the two means, with a normal-approximation interval (Welch's standard error, the
--- campaign_confidence_z var) and both groups' sizes; for retention, beside the uplift the next_best_action_rules
--- seed assumes for the campaign's action. Sums are exact (integers and decimals), so the figures do not depend on
+-- campaign_confidence_z var) and both groups' sizes; for retention, beside it the uplift the next_best_action_rules
+-- seed assumes for the campaign's action on the same scale: the seed's share of churners kept times the control
+-- group's churn rate. Sums are exact (integers and decimals), so the figures do not depend on
 -- the order rows are added in.
 {%- set outcome_days = var('campaign_outcome_days') %}
 {%- set z = var('campaign_confidence_z') %}
@@ -128,6 +129,7 @@ compared as (
 final as (
     select
         cast(compared.campaign_id as {{ dbt.type_string() }}) as campaign_id,
+        cast(compared.campaign_action as {{ dbt.type_string() }}) as campaign_action,
         cast(compared.cohort_date as date) as cohort_date,
         cast(compared.metric_name as {{ dbt.type_string() }}) as metric_name,
         cast(compared.treated_customers as integer) as treated_customers,
@@ -137,7 +139,12 @@ final as (
         cast(compared.uplift as {{ type_double() }}) as uplift,
         cast(compared.uplift - {{ z }} * compared.standard_error as {{ type_double() }}) as uplift_lower,
         cast(compared.uplift + {{ z }} * compared.standard_error as {{ type_double() }}) as uplift_upper,
-        cast(case when compared.metric_name = 'retention' then assumed.retention_uplift end as {{ type_double() }})
+        cast(
+            case
+                when compared.metric_name = 'retention'
+                    then assumed.retention_uplift * (1 - compared.control_mean)
+            end as {{ type_double() }}
+        )
             as assumed_uplift,
         as_of.as_of_date
     from compared

@@ -4,15 +4,63 @@
 -- (upsell uplift). The budget (next_best_action_budget) funds actions by expected net value, highest
 -- first, while the cumulative cost fits; actions that cost more than they return are never funded. The
 -- recommended contact date is the last day before the survival model expects the customer's probability of not
--- having churned to fall to intervention_survival.
+-- having churned to fall to intervention_survival. With use_measured_uplift, an action a campaign was measured
+-- for takes the measured retention uplift (campaign_uplift as the previous run left it: it measures the campaigns
+-- these actions feed) in place of the seed's: the share of the control group's churners the campaign kept.
 with
 
 segments as (
     select * from {{ ref('customer_segments') }}
 ),
 
-rules as (
+seed_rules as (
     select * from {{ ref('next_best_action_rules') }}
+),
+
+{%- if var('use_measured_uplift') %}
+
+-- Retention of sent and held-out entrants pooled over the measured cohorts, per action.
+measured_retention as (
+    select
+        campaign_action,
+        sum(treated_mean * treated_customers) / sum(treated_customers) as treated_retention,
+        sum(control_mean * control_customers) / sum(control_customers) as control_retention
+    from {{ previous_run('campaign_uplift', {
+        'campaign_action': dbt.type_string(), 'metric_name': dbt.type_string(),
+        'treated_mean': type_double(), 'treated_customers': 'integer',
+        'control_mean': type_double(), 'control_customers': 'integer'}) }} as previous_uplift
+    where metric_name = 'retention'
+    group by campaign_action
+),
+
+measured as (
+    select
+        campaign_action,
+        greatest((treated_retention - control_retention) / nullif(1 - control_retention, 0), 0) as retention_uplift
+    from measured_retention
+),
+{%- endif %}
+
+rules as (
+    select
+        seed_rules.rule_priority,
+        seed_rules.segment_name,
+        seed_rules.risk_tier,
+        seed_rules.value_band,
+        seed_rules.next_best_action,
+        seed_rules.action_cost,
+        seed_rules.upsell_uplift,
+        seed_rules.rationale,
+        {%- if var('use_measured_uplift') %}
+            coalesce(measured.retention_uplift, seed_rules.retention_uplift) as retention_uplift,
+            case when measured.retention_uplift is null then 'assumed' else 'measured' end as uplift_source
+        from seed_rules
+        left join measured on seed_rules.next_best_action = measured.campaign_action
+        {%- else %}
+            seed_rules.retention_uplift,
+            'assumed' as uplift_source
+        from seed_rules
+        {%- endif %}
 ),
 
 churn_risk as (
@@ -32,6 +80,8 @@ matches as (
         rules.next_best_action,
         rules.action_cost,
         rules.rationale,
+        rules.retention_uplift,
+        rules.uplift_source,
         segments.clv_12m * (segments.churn_probability * rules.retention_uplift + rules.upsell_uplift)
             as expected_value_saved,
         row_number() over (partition by segments.customer_id order by rules.rule_priority) as match_rank
@@ -93,6 +143,8 @@ final as (
         cast(churn_probability as {{ type_double() }}) as churn_probability,
         cast(clv_12m as {{ type_double() }}) as clv_12m,
         cast(action_cost as {{ type_double() }}) as action_cost,
+        cast(retention_uplift as {{ type_double() }}) as retention_uplift,
+        cast(uplift_source as {{ dbt.type_string() }}) as uplift_source,
         cast(expected_value_saved as {{ type_double() }}) as expected_value_saved,
         cast(expected_net_value as {{ type_double() }}) as expected_net_value,
         cast(cumulative_cost as {{ type_double() }}) as cumulative_cost,

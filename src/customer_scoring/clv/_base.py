@@ -107,3 +107,20 @@ def maximize(neg_log_likelihood, x0: np.ndarray, jac: bool) -> np.ndarray:
     if not (result.success or flat) or not np.isfinite(result.x).all():
         raise ConvergenceError(f"likelihood maximization failed: {result.message}")
     return result.x
+
+
+def log_params_covariance(objective, log_params: np.ndarray, customers: int, step: float = 1e-3) -> np.ndarray:
+    """The asymptotic covariance of maximum-likelihood log-parameters: the inverse Hessian of the mean negative
+    log-likelihood `objective` (central differences) over the number of customers the fit saw."""
+    size = len(log_params)
+    shifts = np.eye(size) * step
+    hessian = np.empty((size, size))
+    for i in range(size):
+        for j in range(i, size):
+            hessian[i, j] = hessian[j, i] = (
+                objective(log_params + shifts[i] + shifts[j])
+                - objective(log_params + shifts[i] - shifts[j])
+                - objective(log_params - shifts[i] + shifts[j])
+                + objective(log_params - shifts[i] - shifts[j])
+            ) / (4 * step**2)
+    return np.linalg.inv(hessian) / customers

@@ -58,6 +58,11 @@ class BetaGeoModel:
         self.log_likelihood_ = -_neg_mean_log_likelihood(log_params, summary)[0] * summary.weights.sum()
         return self
 
+    def objective(self, frequency, recency, T):
+        """The mean negative log-likelihood of these customers as a function of the log-parameters (PARAMS order)."""
+        summary = compress(frequency, recency, T)
+        return lambda log_params: _neg_mean_log_likelihood(log_params, summary)[0]
+
     def _params(self):
         return tuple(self.params_[name] for name in PARAMS)
 
@@ -85,3 +90,16 @@ class BetaGeoModel:
         with np.errstate(divide="ignore", invalid="ignore"):
             dropped_odds = np.where(x > 0, a / (b + x - 1) * ((alpha + T) / (alpha + t_x)) ** (r + x), 0.0)
         return np.maximum(numerator / (1 + dropped_odds), 0.0)
+
+    def simulate_purchases(self, rng, ends, frequency, recency, T) -> np.ndarray:
+        """One draw of each customer's purchases in the periods ending `ends` days (increasing) after T, customers x
+        periods. Still active at T with probability_alive; then, as the history implies, the rate is
+        Gamma(r + x, alpha + T) and the dropout probability Beta(a, b + x), and the customer stops after the
+        Geometric(p)-th purchase."""
+        x, t_x, T = check_rfm(frequency, recency, T)
+        r, alpha, a, b = self._params()
+        alive = rng.random(x.size) < self.probability_alive(x, t_x, T)
+        rate = rng.gamma(r + x, 1.0 / (alpha + T))
+        last = rng.geometric(rng.beta(a, b + x))
+        made = np.cumsum(rng.poisson(rate[:, None] * np.diff(ends, prepend=0.0)), axis=1)
+        return np.diff(np.minimum(made, last[:, None]), axis=1, prepend=0) * alive[:, None]

@@ -83,3 +83,12 @@ class GammaGammaModel:
         with np.errstate(invalid="ignore"):
             conditional = p * (v + x * m) / (p * x + q - 1)
         return np.where(x > 0, conditional, population_mean)
+
+    def simulate_spend(self, rng, purchases, frequency, monetary_value) -> np.ndarray:
+        """One draw of the value of `purchases` (customers x periods) future orders: given x repeat purchases of
+        mean m, a customer's nu is Gamma(q + p x, v + m x) (the prior Gamma(q, v) for x = 0) and each order's value
+        Gamma(p, nu), so n orders sum to Gamma(n p, nu)."""
+        x, m = np.asarray(frequency, dtype=float), np.asarray(monetary_value, dtype=float)
+        p, q, v = (self.params_[name] for name in PARAMS)
+        nu = rng.gamma(q + p * x, 1.0 / (v + m * x))
+        return rng.gamma(p * purchases, 1.0 / nu[:, None])

@@ -100,6 +100,12 @@ class ParetoNBDModel:
         self.log_likelihood_ = -_neg_mean_log_likelihood(log_params, summary, recency, age) * summary.weights.sum()
         return self
 
+    def objective(self, frequency, recency, T):
+        """The mean negative log-likelihood of these customers as a function of the log-parameters (PARAMS order)."""
+        summary = compress(frequency, recency, T)
+        recency, age = _Pairs.of(summary.frequency, summary.recency), _Pairs.of(summary.frequency, summary.T)
+        return lambda log_params: _neg_mean_log_likelihood(log_params, summary, recency, age)
+
     def _params(self):
         return tuple(self.params_[name] for name in PARAMS)
 
@@ -136,3 +142,15 @@ class ParetoNBDModel:
         horizon = (1 - ((beta + T) / (beta + T + t)) ** (s - 1)) / (s - 1)
         log_likelihood = _log_likelihood(params, x, t_x, T, _Pairs.of(x, t_x), _Pairs.of(x, T))
         return np.exp(log_alive_mass + log_rate + np.log(horizon) - log_likelihood)
+
+    def simulate_purchases(self, rng, ends, frequency, recency, T) -> np.ndarray:
+        """One draw of each customer's purchases in the periods ending `ends` days (increasing) after T, customers x
+        periods. Still active at T with probability_alive; then, as the history implies, the purchase rate is
+        Gamma(r + x, alpha + T), the dropout rate Gamma(s, beta + T), and the remaining lifetime exponential."""
+        x, t_x, T = check_rfm(frequency, recency, T)
+        r, alpha, s, beta = self._params()
+        alive = rng.random(x.size) < self.probability_alive(x, t_x, T)
+        rate = rng.gamma(r + x, 1.0 / (alpha + T))
+        lifetime = rng.exponential(1.0 / rng.gamma(s, 1.0 / (beta + T)))
+        exposure = np.diff(np.minimum(np.asarray(ends)[None, :], lifetime[:, None]), axis=1, prepend=0.0)
+        return rng.poisson(rate[:, None] * exposure) * alive[:, None]

@@ -431,23 +431,47 @@ def registered_model(
     return decision.registered(version.chosen, full, training, version.to_artifact())
 
 
+MONTHS = 12  # the monthly profile: clv_3m, clv_6m, clv_12m and the revenue forecast's months
+
+
+def spend_profile(full: pd.DataFrame, version: ClvVersion, btyd=None) -> tuple[np.ndarray, np.ndarray]:
+    """Per customer of the full snapshot: the expected purchases in each of the next MONTHS months (customers x
+    MONTHS) from the version's buy-till-you-die model (or `btyd`, the same model with other parameters), and the
+    value of each purchase: the expected order value, re-levelled by the ML model of a selected ML model or
+    ensemble (its ratio to the buy-till-you-die spend over `horizon_days`)."""
+    model, order_value = btyd or version.btyd, expected_order_value(full, version.spend)
+
+    # Customers share (frequency, recency, T) rows: predict once per distinct row, then spread back.
+    codes, distinct_rfm = distinct_rows(*_rfm(full))
+
+    def purchases(days):
+        return model.expected_purchases(days, *distinct_rfm)[codes]
+
+    level = np.ones(len(full))
+    if version.ml is not None:
+        btyd_spend = purchases(float(version.horizon_days)) * order_value
+        ml_spend = version.ml.predict(_features(full, version.ml_name))
+        chosen_spend = ml_spend if version.chosen in ML_MODELS else (ml_spend + btyd_spend) / 2
+        level = (chosen_spend + 1e-9) / (btyd_spend + 1e-9)
+    cumulative = np.column_stack([np.zeros(len(full))] + [purchases(m * DAYS_PER_MONTH) for m in range(1, MONTHS + 1)])
+    return np.diff(cumulative, axis=1), order_value * level
+
+
 def score(
     snapshots: pd.DataFrame, version: ClvVersion | None, annual_discount_rate: float, propensity_days: int
 ) -> pd.DataFrame:
     """Per-customer CLV at the full snapshot from the registered version.
 
-    The buy-till-you-die model gives p_alive, expected purchases, the month-by-month time profile, the
-    probability of a purchase in the next `propensity_days`, and the purchase rhythm of a customer still active
-    (mean days between purchase days, median days to the next one), beside the observed mean gap. The ML and
-    ensemble models re-level the time profile by their ratio to it over the validation horizon. Without a
-    version (no validated model, see `model_status`), the frame is empty.
+    The buy-till-you-die model gives p_alive, expected purchases, the month-by-month time profile
+    (`spend_profile`), the probability of a purchase in the next `propensity_days`, and the purchase rhythm of a
+    customer still active (mean days between purchase days, median days to the next one), beside the observed mean
+    gap. The ML and ensemble models re-level the time profile by their ratio to it over the validation horizon.
+    Without a version (no validated model, see `model_status`), the frame is empty.
     """
     if version is None:
         return empty_frame(SCORE_COLUMNS)
     full = _snapshot(snapshots, "full")
-    model, order_value = version.btyd, expected_order_value(full, version.spend)
-
-    # Customers share (frequency, recency, T) rows: predict once per distinct row, then spread back.
+    model = version.btyd
     codes, distinct_rfm = distinct_rows(*_rfm(full))
 
     def purchases(days):
@@ -456,17 +480,9 @@ def score(
     frequency, age = full["frequency"].to_numpy(dtype=float), full["age_days"].to_numpy(dtype=float)
     rate_shape, rate_scale = model.params_["r"], model.params_["alpha"]
 
-    level = np.ones(len(full))
-    if version.ml is not None:
-        btyd_spend = purchases(float(version.horizon_days)) * order_value
-        ml_spend = version.ml.predict(_features(full, version.ml_name))
-        chosen_spend = ml_spend if version.chosen in ML_MODELS else (ml_spend + btyd_spend) / 2
-        level = (chosen_spend + 1e-9) / (btyd_spend + 1e-9)
-
+    monthly_purchases, purchase_value = spend_profile(full, version)
     monthly_rate = (1 + annual_discount_rate) ** (1 / 12) - 1
-    cumulative = np.column_stack([np.zeros(len(full))] + [purchases(m * DAYS_PER_MONTH) for m in range(1, 13)])
-    monthly_value = np.diff(cumulative, axis=1) * (order_value * level)[:, None]
-    discounted = monthly_value / (1 + monthly_rate) ** np.arange(1, 13)
+    discounted = monthly_purchases * purchase_value[:, None] / (1 + monthly_rate) ** np.arange(1, MONTHS + 1)
     clv = {months: discounted[:, :months].sum(axis=1) for months in (3, 6, 12)}
     scores = pd.DataFrame(
         {
@@ -475,7 +491,7 @@ def score(
             "expected_purchases_30d": purchases(30),
             "expected_purchases_90d": purchases(90),
             "expected_purchases_365d": purchases(365),
-            "expected_order_value": order_value,
+            "expected_order_value": expected_order_value(full, version.spend),
             "clv_3m": clv[3],
             "clv_6m": clv[6],
             "clv_12m": clv[12],
