@@ -197,3 +197,19 @@ def test_the_value_forecast_on_the_whole_history_ranks_with_the_best_of_the_othe
     assert forecast["precision_at_top"] > max(
         metrics.loc["rfm_score", "precision_at_top"], metrics.loc["bg_nbd_clv", "precision_at_top"]
     )
+
+
+def test_the_revenue_forecast_holds_the_next_six_months_in_its_band(twelve_months, cdnow):
+    """Forecast at the end of 1997: no one was acquired in the last acquisition_months, so no new customers are
+    expected, and the six months after hold the revenue the customers really made within the cumulative band.
+    Single months swing beyond the monthly band (z from -3.5 to 4.1): real months have seasons and common shocks
+    that the customer-level model does not know."""
+    with duckdb.connect(str(twelve_months), read_only=True) as con:
+        forecast = con.execute("select * from revenue_forecast order by forecast_month").df()
+    assert (forecast["expected_new_customers"] == 0).all() and (forecast["new_customer_revenue"] == 0).all()
+    six = forecast.iloc[5]
+    future = cdnow[(cdnow["order_date"] > forecast["as_of_date"].iloc[0]) & (cdnow["order_date"] <= six["period_end"])]
+    actual = future["dollar_value"].astype(float).sum()
+    band = f"[{six['cumulative_lower']:,.0f}, {six['cumulative_upper']:,.0f}]"
+    print(f"six months: actual {actual:,.0f}, forecast {six['cumulative_revenue']:,.0f} {band}")
+    assert six["cumulative_lower"] <= actual <= six["cumulative_upper"]
