@@ -47,6 +47,15 @@ def test_simulated_purchases_average_to_the_closed_form(model):
         assert np.abs(paths.mean(axis=0) - expected).max() <= (4 * standard_error).max(), history
 
 
+def test_a_boundary_fit_that_never_drops_out_simulates_a_plain_poisson_process():
+    model = _fitted(BetaGeoModel, {"r": 1.0, "alpha": 10.0, "a": 1e-9, "b": 1e4})  # dropout probabilities of 0
+    draws = 100_000
+    rows = np.repeat(HISTORIES[1:2], draws, axis=0)
+    simulated = model.simulate_purchases(np.random.default_rng(3), ENDS, *rows.T)
+    rate_mean = (1.0 + 3) / (10.0 + 200)  # Gamma(r + x, alpha + T)
+    assert simulated.sum(axis=1).mean() == pytest.approx(rate_mean * ENDS[-1], rel=0.02)
+
+
 def test_simulated_spend_averages_to_the_expected_order_value():
     model = _fitted(GammaGammaModel, {"p": 6.0, "q": 4.0, "v": 15.0})
     frequency, mean_value = np.array([0.0, 2.0, 10.0]), np.array([0.0, 30.0, 12.0])
@@ -71,18 +80,24 @@ def test_the_parameter_covariance_gives_lifetimes_standard_errors():
         assert ours_se == pytest.approx(reference[name], rel=0.02), name
 
 
-def test_the_new_customer_band_is_calibrated():
+@pytest.mark.parametrize("observed_months", [MONTHS, 6])
+def test_the_new_customer_band_is_calibrated(observed_months):
     """Worlds where new customers arrive at a Poisson rate and spend as earlier ones did: the forecast from a year
-    of observed acquisitions holds the revenue that then arrives in 90% bands about 90% of the time."""
+    of observed acquisitions holds the revenue that then arrives in 90% bands about 90% of the time; also when
+    earlier customers were observed for 6 months only and the later months spend as the sixth."""
     rng = np.random.default_rng(2)
     population = rng.gamma(0.5, 40.0, (5_000, MONTHS)) * (rng.random((5_000, MONTHS)) < 0.3)
-    cumulative = population.cumsum(axis=1)
+    population[:, observed_months:] = rng.permuted(
+        np.repeat(population[:, [observed_months - 1]], MONTHS - observed_months, axis=1), axis=0
+    )
+    cumulative = population.cumsum(axis=1)[:, :observed_months]
+    seen = population[:, :observed_months]
     first_months = pd.DataFrame(
         {
-            "months_since_acquisition": np.arange(MONTHS),
+            "months_since_acquisition": np.arange(observed_months),
             "customers": len(population),
-            "revenue_sum": population.sum(axis=0),
-            "revenue_squares": (population**2).sum(axis=0),
+            "revenue_sum": seen.sum(axis=0),
+            "revenue_squares": (seen**2).sum(axis=0),
             "cumulative_squares": (cumulative**2).sum(axis=0),
         }
     )

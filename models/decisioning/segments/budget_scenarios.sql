@@ -1,11 +1,12 @@
 -- What a campaign budget buys: for every budget of budget_scenarios.budgets (and next_best_action_budget) and
--- every uplift assumption (budget_scenarios.uplift_multipliers: 1 is the next_best_action_rules seed's uplifts,
+-- every uplift assumption (budget_scenarios.uplift_multipliers and 1, the uplifts the actions use;
 -- 0.5 half as effective), the next best actions funded as customer_next_best_action funds them (highest expected
 -- net value first, while the cumulative cost fits; never one that costs more than it returns), their cost and the
 -- expected value they save, and the marginal return: the value the step from the next smaller budget adds per
 -- unit of budget. Sums are exact (exact_sum), so a rebuild publishes identical figures.
 {%- set settings = var('budget_scenarios') %}
 {%- set budgets = (settings['budgets'] + [var('next_best_action_budget')]) | unique | sort %}
+{%- set multipliers = (settings['uplift_multipliers'] + [1]) | unique | sort %}
 with
 
 actions as (
@@ -17,7 +18,7 @@ as_of as (
 ),
 
 assumptions as (
-    {%- for multiplier in settings['uplift_multipliers'] %}
+    {%- for multiplier in multipliers %}
         select cast({{ multiplier }} as {{ type_double() }}) as uplift_multiplier
         {%- if not loop.last %}
             union all

@@ -36,7 +36,11 @@ measured_retention as (
 measured as (
     select
         campaign_action,
-        greatest((treated_retention - control_retention) / nullif(1 - control_retention, 0), 0) as retention_uplift
+        -- A control group that kept everyone leaves nothing to measure a share of: the seed's stands.
+        case
+            when control_retention < 1
+                then greatest((treated_retention - control_retention) / (1 - control_retention), 0)
+        end as retention_uplift
     from measured_retention
 ),
 {%- endif %}

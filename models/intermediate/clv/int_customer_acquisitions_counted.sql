@@ -1,6 +1,7 @@
 -- Customers acquired (first purchase day) in each of the last revenue_forecast.acquisition_months months before
--- the as-of date (months of 365.25 / 12 days; month 1 ends on the as-of date), zero for a month without any: the
--- revenue forecast's rate of new customers.
+-- the as-of date (months of 365.25 / 12 days counted back, the as-of date the first day of month 1: day e back,
+-- from 1, is in month ceil(e / (365.25 / 12)), the revenue forecast's month grid mirrored), zero for a month
+-- without any: the revenue forecast's rate of new customers.
 {%- set days_per_month = 365.25 / 12 %}
 with
 
@@ -33,9 +34,9 @@ month_numbers as (
 
 acquisition_months as (
     select
-        cast(floor(
-            {{ dbt.datediff('acquired.first_purchase_date', 'as_of.as_of_date', 'day') }} / {{ days_per_month }}
-        ) as integer) + 1 as months_before_as_of
+        cast(ceil(
+            ({{ dbt.datediff('acquired.first_purchase_date', 'as_of.as_of_date', 'day') }} + 1) / {{ days_per_month }}
+        ) as integer) as months_before_as_of
     from acquired
     cross join as_of
 ),

@@ -48,6 +48,8 @@ def _neg_mean_log_likelihood(log_params, s: Summary):
 class BetaGeoModel:
     """BG/NBD fitted by maximum likelihood; `params_` holds r, alpha, a, b."""
 
+    PARAMS = PARAMS  # the order `objective` takes the log-parameters in
+
     def fit(self, frequency, recency, T, weights=None) -> BetaGeoModel:
         summary = compress(frequency, recency, T, weights)
         check_fittable(summary)
@@ -95,11 +97,15 @@ class BetaGeoModel:
         """One draw of each customer's purchases in the periods ending `ends` days (increasing) after T, customers x
         periods. Still active at T with probability_alive; then, as the history implies, the rate is
         Gamma(r + x, alpha + T) and the dropout probability Beta(a, b + x), and the customer stops after the
-        Geometric(p)-th purchase."""
+        Geometric(p)-th purchase (drawn by inversion: a dropout probability of 0, which a boundary fit can draw,
+        never stops)."""
         x, t_x, T = check_rfm(frequency, recency, T)
         r, alpha, a, b = self._params()
         alive = rng.random(x.size) < self.probability_alive(x, t_x, T)
         rate = rng.gamma(r + x, 1.0 / (alpha + T))
-        last = rng.geometric(rng.beta(a, b + x))
+        dropout = rng.beta(a, b + x)
+        with np.errstate(divide="ignore"):
+            last = np.floor(np.log(rng.random(x.size)) / np.log1p(-dropout)) + 1
         made = np.cumsum(rng.poisson(rate[:, None] * np.diff(ends, prepend=0.0)), axis=1)
-        return np.diff(np.minimum(made, last[:, None]), axis=1, prepend=0) * alive[:, None]
+        bought = np.minimum(made, last[:, None]).astype(np.int64)
+        return np.diff(bought, axis=1, prepend=0) * alive[:, None]

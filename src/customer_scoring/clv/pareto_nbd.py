@@ -88,6 +88,8 @@ def _neg_mean_log_likelihood(log_params, s: Summary, recency: _Pairs, age: _Pair
 class ParetoNBDModel:
     """Pareto/NBD fitted by maximum likelihood; `params_` holds r, alpha, s, beta."""
 
+    PARAMS = PARAMS  # the order `objective` takes the log-parameters in
+
     def fit(self, frequency, recency, T, weights=None) -> ParetoNBDModel:
         summary = compress(frequency, recency, T, weights)
         check_fittable(summary)

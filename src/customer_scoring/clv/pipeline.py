@@ -75,7 +75,8 @@ class MLSettings:
     training_rows: int
 
 
-def _rfm(frame: pd.DataFrame):
+def rfm(frame: pd.DataFrame):
+    """A summary frame's repeat purchases, recency and age, as the buy-till-you-die models take them."""
     return frame["frequency"].to_numpy(), frame["recency_days"].to_numpy(), frame["age_days"].to_numpy()
 
 
@@ -133,7 +134,7 @@ def _snapshot(snapshots: pd.DataFrame, name: str) -> pd.DataFrame:
 
 def _check_btyd(frame: pd.DataFrame, snapshot: str) -> None:
     try:
-        check_fittable(compress(*_rfm(frame)))
+        check_fittable(compress(*rfm(frame)))
     except ValueError as error:
         raise Unfittable(
             f"at the {snapshot} snapshot: {error}",
@@ -218,11 +219,11 @@ def holdout_predictions(
         if name not in possible:
             continue
         try:
-            model = model_class().fit(*_rfm(calibration))
+            model = model_class().fit(*rfm(calibration))
         except ConvergenceError:
             continue  # absent from the predictions; the other models still compete
-        purchases = model.expected_purchases(horizon, *_rfm(calibration))
-        bought = model.probability_of_purchase(float(propensity_days), *_rfm(calibration))
+        purchases = model.expected_purchases(horizon, *rfm(calibration))
+        bought = model.probability_of_purchase(float(propensity_days), *rfm(calibration))
         predictions[name] = (purchases, purchases * order_value, bought)
     if not predictions:
         return empty_frame(PREDICTION_COLUMNS)
@@ -410,7 +411,7 @@ def fit_version(
     full, calibration = _snapshot(snapshots, "full"), _snapshot(snapshots, "calibration")
     spend = fit_spend_model(full) if _error(_check_spend, calibration) is None else None
     ml = None if ml_name is None else fit_ml_model(ml_name, calibration, ml_settings, seed)
-    btyd = BTYD_MODELS[btyd_name]().fit(*_rfm(full))
+    btyd = BTYD_MODELS[btyd_name]().fit(*rfm(full))
     return ClvVersion(chosen, btyd_name, btyd, spend, ml_name, ml, int(full["horizon_days"].iloc[0]))
 
 
@@ -434,15 +435,15 @@ def registered_model(
 MONTHS = 12  # the monthly profile: clv_3m, clv_6m, clv_12m and the revenue forecast's months
 
 
-def spend_profile(full: pd.DataFrame, version: ClvVersion, btyd=None) -> tuple[np.ndarray, np.ndarray]:
+def spend_profile(full: pd.DataFrame, version: ClvVersion, btyd=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per customer of the full snapshot: the expected purchases in each of the next MONTHS months (customers x
-    MONTHS) from the version's buy-till-you-die model (or `btyd`, the same model with other parameters), and the
-    value of each purchase: the expected order value, re-levelled by the ML model of a selected ML model or
-    ensemble (its ratio to the buy-till-you-die spend over `horizon_days`)."""
+    MONTHS) from the version's buy-till-you-die model (or `btyd`, the same model with other parameters), the
+    expected order value, and the level a selected ML model or ensemble puts on their product (its ratio to the
+    buy-till-you-die spend over `horizon_days`; 1 for a buy-till-you-die model)."""
     model, order_value = btyd or version.btyd, expected_order_value(full, version.spend)
 
     # Customers share (frequency, recency, T) rows: predict once per distinct row, then spread back.
-    codes, distinct_rfm = distinct_rows(*_rfm(full))
+    codes, distinct_rfm = distinct_rows(*rfm(full))
 
     def purchases(days):
         return model.expected_purchases(days, *distinct_rfm)[codes]
@@ -454,7 +455,7 @@ def spend_profile(full: pd.DataFrame, version: ClvVersion, btyd=None) -> tuple[n
         chosen_spend = ml_spend if version.chosen in ML_MODELS else (ml_spend + btyd_spend) / 2
         level = (chosen_spend + 1e-9) / (btyd_spend + 1e-9)
     cumulative = np.column_stack([np.zeros(len(full))] + [purchases(m * DAYS_PER_MONTH) for m in range(1, MONTHS + 1)])
-    return np.diff(cumulative, axis=1), order_value * level
+    return np.diff(cumulative, axis=1), order_value, level
 
 
 def score(
@@ -472,7 +473,7 @@ def score(
         return empty_frame(SCORE_COLUMNS)
     full = _snapshot(snapshots, "full")
     model = version.btyd
-    codes, distinct_rfm = distinct_rows(*_rfm(full))
+    codes, distinct_rfm = distinct_rows(*rfm(full))
 
     def purchases(days):
         return model.expected_purchases(days, *distinct_rfm)[codes]
@@ -480,9 +481,9 @@ def score(
     frequency, age = full["frequency"].to_numpy(dtype=float), full["age_days"].to_numpy(dtype=float)
     rate_shape, rate_scale = model.params_["r"], model.params_["alpha"]
 
-    monthly_purchases, purchase_value = spend_profile(full, version)
+    monthly_purchases, order_value, level = spend_profile(full, version)
     monthly_rate = (1 + annual_discount_rate) ** (1 / 12) - 1
-    discounted = monthly_purchases * purchase_value[:, None] / (1 + monthly_rate) ** np.arange(1, MONTHS + 1)
+    discounted = monthly_purchases * (order_value * level)[:, None] / (1 + monthly_rate) ** np.arange(1, MONTHS + 1)
     clv = {months: discounted[:, :months].sum(axis=1) for months in (3, 6, 12)}
     scores = pd.DataFrame(
         {
@@ -491,7 +492,7 @@ def score(
             "expected_purchases_30d": purchases(30),
             "expected_purchases_90d": purchases(90),
             "expected_purchases_365d": purchases(365),
-            "expected_order_value": expected_order_value(full, version.spend),
+            "expected_order_value": order_value,
             "clv_3m": clv[3],
             "clv_6m": clv[6],
             "clv_12m": clv[12],
