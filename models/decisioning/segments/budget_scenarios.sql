@@ -18,21 +18,11 @@ as_of as (
 ),
 
 assumptions as (
-    {%- for multiplier in multipliers %}
-        select cast({{ multiplier }} as {{ type_double() }}) as uplift_multiplier
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
-    {%- endfor %}
+    {{ select_values('uplift_multiplier', multipliers, type_double()) }}
 ),
 
 budgets as (
-    {%- for budget in budgets %}
-        select cast({{ budget }} as {{ type_double() }}) as budget
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
-    {%- endfor %}
+    {{ select_values('budget', budgets, type_double()) }}
 ),
 
 valued as (

@@ -2,42 +2,26 @@
 -- the as-of date (months of 365.25 / 12 days counted back, the as-of date the first day of month 1: day e back,
 -- from 1, is in month ceil(e / (365.25 / 12)), the revenue forecast's month grid mirrored), zero for a month
 -- without any: the revenue forecast's rate of new customers.
-{%- set days_per_month = 365.25 / 12 %}
 with
 
-daily_activity as (
-    select * from {{ ref('int_customer_daily_activity') }}
+buyers as (
+    select * from {{ ref('int_orders_summarized_by_customer') }}
 ),
 
 as_of as (
     select * from {{ ref('int_as_of_date') }}
 ),
 
-acquired as (
-    select
-        daily_activity.customer_id,
-        min(daily_activity.activity_date) as first_purchase_date
-    from daily_activity
-    cross join as_of
-    where daily_activity.orders > 0 and daily_activity.activity_date <= as_of.as_of_date
-    group by daily_activity.customer_id
-),
-
 month_numbers as (
-    {%- for month in range(1, var('revenue_forecast')['acquisition_months'] + 1) %}
-        select {{ month }} as months_before_as_of
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
-    {%- endfor %}
+    {{ select_values('months_before_as_of', range(1, var('revenue_forecast')['acquisition_months'] + 1)) }}
 ),
 
 acquisition_months as (
     select
         cast(ceil(
-            ({{ dbt.datediff('acquired.first_purchase_date', 'as_of.as_of_date', 'day') }} + 1) / {{ days_per_month }}
+            ({{ dbt.datediff('buyers.first_order_date', 'as_of.as_of_date', 'day') }} + 1) / {{ days_per_month() }}
         ) as integer) as months_before_as_of
-    from acquired
+    from buyers
     cross join as_of
 ),
 

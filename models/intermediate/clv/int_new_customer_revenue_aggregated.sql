@@ -3,67 +3,47 @@
 -- revenue_forecast.months of them), the customers observed through that whole month by the as-of date, the sum and
 -- the sum of squares of their revenue in it, and the sum of squares of their revenue from acquisition through it.
 -- Sums are exact (decimals), so the figures do not depend on the order rows are added in.
-{%- set days_per_month = 365.25 / 12 %}
 with
 
 daily_activity as (
     select * from {{ ref('int_customer_daily_activity') }}
 ),
 
+buyers as (
+    select * from {{ ref('int_orders_summarized_by_customer') }}
+),
+
 as_of as (
     select * from {{ ref('int_as_of_date') }}
 ),
 
-purchase_days as (
-    select
-        daily_activity.customer_id,
-        daily_activity.activity_date,
-        daily_activity.revenue
-    from daily_activity
-    cross join as_of
-    where daily_activity.orders > 0 and daily_activity.activity_date <= as_of.as_of_date
-),
-
-acquired as (
-    select
-        customer_id,
-        min(activity_date) as first_purchase_date
-    from purchase_days
-    group by customer_id
-),
-
 month_numbers as (
-    {%- for month in range(var('revenue_forecast')['months']) %}
-        select {{ month }} as months_since_acquisition
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
-    {%- endfor %}
+    {{ select_values('months_since_acquisition', range(var('revenue_forecast')['months'])) }}
 ),
 
 -- Every customer and month since acquisition they were observed through.
 observed_months as (
     select
-        acquired.customer_id,
-        acquired.first_purchase_date,
+        buyers.customer_id,
         month_numbers.months_since_acquisition
-    from acquired
+    from buyers
     cross join month_numbers
     cross join as_of
     where
-        {{ dbt.datediff('acquired.first_purchase_date', 'as_of.as_of_date', 'day') }} + 1
-        >= (month_numbers.months_since_acquisition + 1) * {{ days_per_month }}
+        {{ dbt.datediff('buyers.first_order_date', 'as_of.as_of_date', 'day') }} + 1
+        >= (month_numbers.months_since_acquisition + 1) * {{ days_per_month() }}
 ),
 
 purchase_months as (
     select
-        purchase_days.customer_id,
-        purchase_days.revenue,
+        daily_activity.customer_id,
+        daily_activity.revenue,
         cast(floor(
-            {{ dbt.datediff('acquired.first_purchase_date', 'purchase_days.activity_date', 'day') }} / {{ days_per_month }}
+            {{ dbt.datediff('buyers.first_order_date', 'daily_activity.activity_date', 'day') }} / {{ days_per_month() }}
         ) as integer) as months_since_acquisition
-    from purchase_days
-    inner join acquired on purchase_days.customer_id = acquired.customer_id
+    from daily_activity
+    inner join buyers on daily_activity.customer_id = buyers.customer_id
+    where daily_activity.orders > 0
 ),
 
 monthly_revenue as (
