@@ -49,7 +49,12 @@ class SurvivalModel:
         return (np.log1p(rows[self.features].clip(lower=0).to_numpy(dtype=float)) - self.mean_) / self.scale_
 
     def _log_lambda(self, rows: pd.DataFrame) -> np.ndarray:
-        return self._standardized(rows) @ self.coefficients_ + self.intercept_
+        # Feature by feature, in one order: a matrix product's rounding depends on where a row falls in the batch
+        # (BLAS blocks), and a customer must score the same alone (live) as among everyone (batch).
+        log_lambda = np.full(len(rows), self.intercept_)
+        for column, coefficient in zip(self._standardized(rows).T, self.coefficients_, strict=True):
+            log_lambda += column * coefficient
+        return log_lambda
 
     def days_until(self, rows: pd.DataFrame, survival: float) -> np.ndarray:
         """Days until the probability of not having churned falls to `survival`, lambda (-ln survival)^(1 / rho) - 1
