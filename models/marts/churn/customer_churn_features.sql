@@ -7,6 +7,8 @@
 {%- set horizon = var('churn_horizon_days') %}
 {%- set recent = var('churn_recent_days') %}
 {%- set long_window = var('churn_long_window_days') %}
+{#- The activity features' longest window: the horizon, or the 30 days before the last 30. #}
+{%- set activity_window = [horizon, 2 * recent] | max %}
 with
 
 daily_activity as (
@@ -25,28 +27,26 @@ as_of as (
     select * from {{ ref('int_as_of_date') }}
 ),
 
-history as (
+-- The population's activity features: each cutoff joined only to the activity days of the windows they read
+-- (a band join), so a customer gone quiet long ago costs nothing at later cutoffs. The population at a cutoff
+-- is whoever this finds active in the horizon before it and the orders below find a buyer.
+recent_activity as (
     select
         cutoffs.cutoff_date,
         daily_activity.*,
         {{ dbt.datediff('daily_activity.activity_date', 'cutoffs.cutoff_date', 'day') }} as days_before
     from cutoffs
-    inner join daily_activity on cutoffs.cutoff_date >= daily_activity.activity_date
+    inner join daily_activity
+        on
+            cutoffs.cutoff_date >= daily_activity.activity_date
+            and {{ dbt.dateadd('day', -activity_window, 'cutoffs.cutoff_date') }} < daily_activity.activity_date
 ),
 
-aggregated as (
+recent as (
     select
         cutoff_date,
         customer_id,
-        min(case when orders > 0 then days_before end) as days_since_last_order,
         min(days_before) as days_since_last_activity,
-        max(case when orders > 0 then days_before end) as days_since_first_order,
-        sum(orders) as lifetime_orders,
-        sum(revenue) as lifetime_revenue,
-        sum(case when days_before < {{ horizon }} then orders else 0 end) as orders_last_horizon,
-        sum(case when days_before < {{ long_window }} then orders else 0 end) as orders_last_365d,
-        sum(case when days_before < {{ horizon }} then revenue else 0 end) as revenue_last_horizon,
-        sum(case when days_before < {{ long_window }} then revenue else 0 end) as revenue_last_365d,
         sum(case when days_before < {{ recent }} then sessions else 0 end) as sessions_last_30d,
         sum(case when days_before >= {{ recent }} and days_before < {{ 2 * recent }} then sessions else 0 end)
             as sessions_previous_30d,
@@ -57,14 +57,57 @@ aggregated as (
         ) }} as usage_minutes_previous_30d,
         sum(case when days_before < {{ recent }} then features_clicked else 0 end) as features_clicked_last_30d,
         sum(case when days_before < {{ horizon }} then 1 else 0 end) as active_days_last_horizon
-    from history
+    from recent_activity
+    group by cutoff_date, customer_id
+    having min(days_before) < {{ horizon }}
+),
+
+-- The order features of the active customers: every order day on or before the cutoff (order days are few
+-- beside visit days).
+order_history as (
+    select
+        recent.cutoff_date,
+        recent.customer_id,
+        daily_activity.orders,
+        daily_activity.revenue,
+        {{ dbt.datediff('daily_activity.activity_date', 'recent.cutoff_date', 'day') }} as days_before
+    from recent
+    inner join daily_activity
+        on
+            recent.customer_id = daily_activity.customer_id
+            and recent.cutoff_date >= daily_activity.activity_date
+    where daily_activity.orders > 0
+),
+
+ordered as (
+    select
+        cutoff_date,
+        customer_id,
+        min(days_before) as days_since_last_order,
+        max(days_before) as days_since_first_order,
+        sum(orders) as lifetime_orders,
+        sum(revenue) as lifetime_revenue,
+        sum(case when days_before < {{ horizon }} then orders else 0 end) as orders_last_horizon,
+        sum(case when days_before < {{ long_window }} then orders else 0 end) as orders_last_365d,
+        sum(case when days_before < {{ horizon }} then revenue else 0 end) as revenue_last_horizon,
+        sum(case when days_before < {{ long_window }} then revenue else 0 end) as revenue_last_365d
+    from order_history
     group by cutoff_date, customer_id
 ),
 
 population as (
-    select *
-    from aggregated
-    where lifetime_orders > 0 and days_since_last_activity < {{ horizon }}
+    select
+        recent.*,
+        ordered.days_since_last_order,
+        ordered.days_since_first_order,
+        ordered.lifetime_orders,
+        ordered.lifetime_revenue,
+        ordered.orders_last_horizon,
+        ordered.orders_last_365d,
+        ordered.revenue_last_horizon,
+        ordered.revenue_last_365d
+    from recent
+    inner join ordered on recent.cutoff_date = ordered.cutoff_date and recent.customer_id = ordered.customer_id
 ),
 
 -- The features that need the CRM record: tenure, and the attributes ('unknown' when missing).
