@@ -75,7 +75,8 @@ def run_model(path: Path, con, config: dict) -> Counter:
 @pytest.mark.parametrize("path", CHURN_MODELS, ids=lambda path: path.stem)
 def test_a_churn_model_reads_whole_cutoffs_and_a_capped_sample_only(path, warehouse, con):
     manifest = json.loads((warehouse.parent / "target" / "manifest.json").read_text())
-    config = {**manifest["nodes"][f"model.customer_scoring.{path.stem}"]["config"], "max_fit_rows": MAX_FIT_ROWS}
+    caps = {"max_fit_rows": MAX_FIT_ROWS, "importance_rows": MAX_FIT_ROWS}  # the fits' cap and the importance's
+    config = {**manifest["nodes"][f"model.customer_scoring.{path.stem}"]["config"], **caps}
     ((all_rows, largest_cutoff),) = con.execute(
         "select sum(feature_rows), max(feature_rows) from churn_fit_cutoffs"
     ).fetchall()

@@ -10,7 +10,7 @@ def model(dbt, session):
     decision = RetrainDecision.of(frame(dbt.ref("model_retrain_decisions")), FAMILY)
     if decision.keeps(dbt.is_incremental):
         return decision.unchanged(IMPORTANCE_COLUMNS)
-    max_rows = int(dbt.config.get("max_fit_rows"))
+    max_rows = int(dbt.config.get("importance_rows"))
     rows = importance_rows(sorted_frame(dbt.ref("churn_fit_cutoffs"), ["cutoff_date"]), max_rows)
     features = filtered_frame(dbt.ref("churn_fit_rows"), rows, ["cutoff_date", "customer_id"])
     version = ChurnVersion.from_registry(frame(dbt.ref("fit_churn_model").filter(decision.rows)))
