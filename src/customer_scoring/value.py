@@ -27,6 +27,7 @@ import pandas as pd
 import xgboost as xgb
 from scipy.stats import spearmanr
 
+from customer_scoring import treeshap
 from customer_scoring.churn.features import FeatureSet
 from customer_scoring.clv._base import ConvergenceError
 from customer_scoring.clv.bgnbd import BetaGeoModel
@@ -139,16 +140,14 @@ class ValueVersion:
         """Per design-matrix column, its contribution to the log of the long forecast: each part's SHAP
         contributions to its raw (log) margin, weighted by that part's share of the sum (to first order, how the
         log of a sum moves with the logs of its parts)."""
-        matrix = xgb.DMatrix(self.features.design_matrix(rows, self.columns))
+        matrix = self.features.design_matrix(rows, self.columns)
         parts = self._parts(rows)
         total = parts["short"] + parts["rest"]
         contributions = np.zeros((len(rows), len(self.columns)))
         for part in PARTS:
             if self.regressors[part] is not None:
                 share = np.divide(parts[part], total, out=np.zeros(len(rows)), where=total > 0)
-                contributions += (
-                    self.regressors[part].get_booster().predict(matrix, pred_contribs=True)[:, :-1] * share[:, None]
-                )
+                contributions += treeshap.contributions(self.regressors[part].get_booster(), matrix) * share[:, None]
         return contributions
 
     def to_artifact(self) -> str:

@@ -90,11 +90,11 @@ def test_survival_ranks_time_to_churn_and_agrees_with_the_label(metrics, con):
 def test_explanations_add_up_to_the_margin(con):
     features = con.execute("select * from customer_churn_features").df()
     fitted = ChurnVersion.from_registry(con.sql("select * from fit_churn_model").df()).classifier
-    X = fitted.design_matrix(features.head(500))
-    booster = fitted.booster
-    contributions = booster.predict(xgb.DMatrix(X), pred_contribs=True)
-    margin = booster.predict(xgb.DMatrix(X), output_margin=True)
-    np.testing.assert_allclose(contributions.sum(axis=1), margin, rtol=1e-4, atol=1e-4)
+    rows = features.head(500)
+    margin = fitted.booster.predict(xgb.DMatrix(fitted.design_matrix(rows)), output_margin=True)
+    # What the drivers leave of each margin is the base value, one number for every customer.
+    base = margin - fitted.contributions(rows).sum(axis=1)
+    np.testing.assert_allclose(base, base[0], rtol=0, atol=1e-4)
 
 
 def test_risk_outputs_are_consistent(con, dbt_vars):
@@ -124,6 +124,10 @@ def test_scores_and_importance_come_from_the_one_stored_fit(con, dbt_vars):
     scores = sorted_frame(con.sql("select * from fit_churn_scores"), ["cutoff_date", "customer_id"])
     scored = features[features["cutoff_date"].isin(scores["cutoff_date"].unique())].reset_index(drop=True)
     np.testing.assert_array_equal(scores["churn_probability"], fitted.predict_proba(scored))
+    # Survival (and drivers) at the as-of cutoff only: the cutoff before is compared by probability and tier.
+    as_of = (scored["cutoff_date"] == scored["cutoff_date"].max()).to_numpy()
+    assert scores.loc[~as_of, ["driver_1", "median_days_to_churn", "days_to_contact"]].isna().all().all()
+    scores, scored = scores[as_of].reset_index(drop=True), scored[as_of].reset_index(drop=True)
     np.testing.assert_array_equal(scores["median_days_to_churn"], version.survival.median_days(scored))
     level = dbt_vars["intervention_survival"]
     np.testing.assert_array_equal(scores["days_to_contact"], version.survival.days_until(scored, level))

@@ -31,6 +31,7 @@ from sklearn.metrics import f1_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from customer_scoring import treeshap
 from customer_scoring.churn.features import FeatureSet, at_most
 from customer_scoring.churn.schemes import Scheme
 
@@ -115,9 +116,8 @@ class FittedModel:
         return self.classifier.get_booster()
 
     def contributions(self, rows: pd.DataFrame) -> np.ndarray:
-        """SHAP contributions to XGBoost's raw margin, one column per design-matrix column (the base value,
-        XGBoost's last column, left out)."""
-        return self.booster.predict(xgb.DMatrix(self.design_matrix(rows)), pred_contribs=True)[:, :-1]
+        """SHAP contributions to XGBoost's raw margin, one column per design-matrix column (`treeshap`)."""
+        return treeshap.contributions(self.booster, self.design_matrix(rows))
 
     def to_artifact(self) -> dict:
         """An XGBoost model as JSON-ready values, without pickle: the booster in XGBoost's JSON format, the calibrator's

@@ -111,11 +111,25 @@ def _risk_tier(probability: np.ndarray, tiers: dict[str, float]) -> np.ndarray:
 def risk_scores(
     features: pd.DataFrame, version: ChurnVersion | None, tiers: dict[str, float], contact_survival: float
 ) -> pd.DataFrame:
-    """`score_risk` of the rows at the as-of cutoff and the one before it; no rows without a version."""
-    if version is None:
+    """`score_risk` of the rows at the as-of cutoff, and the probability and risk tier of those at the cutoff
+    before it (what the early warnings compare: its drivers and survival, TreeSHAP's and the survival model's
+    work for as many rows again, are read nowhere and left null); no rows without a version."""
+    if version is None or features.empty:
         return empty_frame(RISK_COLUMNS)
-    scored = features[features["cutoff_date"].isin(_scored_cutoffs(features))]
-    return score_risk(scored, version, tiers, contact_survival)
+    *previous, current = _scored_cutoffs(features)
+    explained = score_risk(features[features["cutoff_date"] == current], version, tiers, contact_survival)
+    before = features[features["cutoff_date"].isin(previous)].reset_index(drop=True)
+    probability = version.classifier.predict_proba(before)
+    compared = pd.DataFrame(
+        {
+            "customer_id": before["customer_id"],
+            "cutoff_date": before["cutoff_date"],
+            "churn_probability": probability,
+            "risk_tier": _risk_tier(probability, tiers),
+            "model_name": PRIMARY,
+        }
+    )
+    return pd.concat([compared, explained], ignore_index=True).reindex(columns=list(RISK_COLUMNS))
 
 
 def score_risk(
