@@ -33,6 +33,9 @@ ENV = {
             "CUSTOMER_SCORING_PUBLISHED": "data/warehouse.duckdb",
         }.items()
     },
+    # Every task is one run for the project's monitoring (macro run_id), not a dbt invocation of its own: an
+    # environment variable (rendered per task), as a var would make each task's dbt parse the project afresh.
+    "CUSTOMER_SCORING_RUN_ID": "{{ run_id }}",
 }
 # dbt is the project's, not the Airflow venv's: cosmos runs it as a subprocess.
 DBT = str(PROJECT_BIN / "dbt")
@@ -59,8 +62,6 @@ with DbtDag(
         should_detach_multiple_parents_tests=True,
         emit_datasets=False,
     ),
-    # Every task is one run for the project's monitoring (macro run_id), not a dbt invocation of its own.
-    operator_args={"vars": {"run_id": "{{ run_id }}"}},
     schedule=None,
     start_date=datetime(2026, 1, 1),
     catchup=False,
@@ -72,9 +73,9 @@ with DbtDag(
 ) as dag:
     publish = BashOperator(
         task_id="publish",
-        bash_command=f'"{PROJECT_BIN / "customer-scoring"}" build --publish-only "$RUN_ID"',
+        bash_command=f'"{PROJECT_BIN / "customer-scoring"}" build --publish-only "$CUSTOMER_SCORING_RUN_ID"',
         cwd=str(PROJECT_DIR),
-        env={**ENV, "RUN_ID": "{{ run_id }}"},
+        env=ENV,
         append_env=True,
     )
     [task for task in dag.tasks if task is not publish] >> publish

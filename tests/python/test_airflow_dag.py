@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import duckdb
 import pytest
 from conftest import PROJECT_DIR
 from test_reproducibility import table_hashes
@@ -86,6 +87,10 @@ def test_the_dag_loads_with_every_dbt_node_before_the_publication(airflow):
 def test_a_dag_run_publishes_what_the_build_command_publishes(airflow, dbt, tmp_path):
     root = airflow["root"]
     airflow["run"]("airflow", "dags", "test", "customer_scoring", "2026-01-01")
+    # Every task's dbt wrote as one run, the DAG run's (CUSTOMER_SCORING_RUN_ID, rendered per task).
+    with duckdb.connect(str(root / "build.duckdb"), read_only=True) as con:
+        (run_ids,) = con.execute("select list(distinct invocation_id) from monitoring_bins").fetchone()
+    assert len(run_ids) == 1 and run_ids[0].startswith("manual__"), run_ids
     standalone = tmp_path / "build.duckdb"
     dbt(["build"], root / "raw", standalone)
     published = tmp_path / "warehouse.duckdb"
