@@ -1,6 +1,7 @@
-{# A number in [0, 1) from an expression that every engine computes alike: the first 32 bits of its MD5. Unlike
-   sample_fraction (each engine's own fast hash), it gives the same value on DuckDB and on Spark, for what must not
-   change when a project moves between them: who is in a campaign's control group. #}
+{# A number in [0, 1) from an expression (a row's key) that every engine computes alike: the first 32 bits of its
+   MD5. The same key always gives the same number, on DuckDB and on Spark, so a sample "fraction < share" is
+   deterministic (unlike random()) and a project moved between the engines fits on the same sample and keeps its
+   campaigns' control groups. #}
 {% macro stable_fraction(expression) %}
     {{ return(adapter.dispatch('stable_fraction', 'customer_scoring')(expression)) }}
 {% endmacro %}

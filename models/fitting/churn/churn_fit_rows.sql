@@ -18,7 +18,7 @@ final as (
         churned,
         days_to_churn,
         churn_observed,
-        {{ sample_fraction(dbt.concat(['customer_id', "'|'", 'cutoff_date'])) }} as sample_fraction
+        {{ stable_fraction(dbt.concat(['customer_id', "'|'", 'cutoff_date'])) }} as sample_fraction
     from features
 )
 

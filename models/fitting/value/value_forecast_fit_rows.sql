@@ -20,7 +20,7 @@ final as (
         spend_next_90d,
         spend_next_180d,
         usage_minutes_next_30d,
-        {{ sample_fraction(dbt.concat(['customer_id', "'|'", 'cutoff_date'])) }} as sample_fraction
+        {{ stable_fraction(dbt.concat(['customer_id', "'|'", 'cutoff_date'])) }} as sample_fraction
     from features
 )
 
