@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -147,8 +148,14 @@ class ValueVersion:
         for part in PARTS:
             if self.regressors[part] is not None:
                 share = np.divide(parts[part], total, out=np.zeros(len(rows)), where=total > 0)
-                contributions += treeshap.contributions(self.regressors[part].get_booster(), matrix) * share[:, None]
+                contributions += self._explainers[part].contributions(matrix) * share[:, None]
         return contributions
+
+    @cached_property
+    def _explainers(self) -> dict[str, treeshap.Explainer]:
+        """Each regressor's TreeSHAP tables, built on first use and kept with the version."""
+        regressors = self.regressors.items()
+        return {part: treeshap.Explainer(model.get_booster()) for part, model in regressors if model is not None}
 
     def to_artifact(self) -> str:
         return json.dumps(

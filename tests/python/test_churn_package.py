@@ -329,7 +329,7 @@ def test_scores_and_importance_from_the_frame_are_those_of_the_calibrated_classi
     gain = booster.get_score(importance_type="total_gain")
     assert importance["total_gain"].to_dict() == {c: gain.get(c, 0.0) for c in fitted.columns}
     labelled = feature_set.design_matrix(features[features["churned"].notna()], fitted.columns)
-    mean_abs_shap = np.abs(treeshap.contributions(booster, labelled)).mean(axis=0)
+    mean_abs_shap = np.abs(treeshap.Explainer(booster).contributions(labelled)).mean(axis=0)
     np.testing.assert_array_equal(importance.loc[fitted.columns, "mean_abs_shap"], mean_abs_shap)
 
 

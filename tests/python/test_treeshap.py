@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
-from customer_scoring.treeshap import contributions
+from customer_scoring.treeshap import Explainer
 
 
 def _data(rows: int = 3000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -34,7 +34,7 @@ def test_contributions_are_xgboosts_and_add_up_to_the_margin(name):
     target = (signal > 0).astype(int) if name != "tweedie" else np.exp(signal / 2) * (signal > 0)
     booster = BOOSTERS[name]().fit(X, target).get_booster()
     reference = booster.predict(xgb.DMatrix(X), pred_contribs=True)
-    ours = contributions(booster, X)
+    ours = Explainer(booster).contributions(X)
     assert ours.shape == (len(X), X.shape[1])
     # XGBoost walks its paths in float32, the tables are float64: agreement to float32 precision.
     scale = np.abs(reference).max()
@@ -50,13 +50,14 @@ def test_a_row_is_explained_the_same_alone_and_among_others():
     """Live scoring explains one customer at a time, the batch everyone at once: bit for bit the same."""
     X, signal = _data(rows=1500)
     booster = BOOSTERS["classifier"]().fit(X, (signal > 0).astype(int)).get_booster()
-    together = contributions(booster, X)
+    explainer = Explainer(booster)
+    together = explainer.contributions(X)
     for row in (0, 700, 1499):
-        np.testing.assert_array_equal(contributions(booster, X[row : row + 1])[0], together[row])
+        np.testing.assert_array_equal(explainer.contributions(X[row : row + 1])[0], together[row])
 
 
 def test_a_design_matrix_of_the_wrong_width_is_refused():
     X, signal = _data(rows=200)
     booster = BOOSTERS["classifier"]().fit(X, (signal > 0).astype(int)).get_booster()
     with pytest.raises(ValueError, match="7 feature columns, the booster has 8"):
-        contributions(booster, X[:, :7])
+        Explainer(booster).contributions(X[:, :7])

@@ -9,6 +9,8 @@
 {%- set recent = var('engagement_trend_days') %}
 {%- set window_days = var('engagement_window_days') %}
 {%- set buyers = 'cutoff_date, lifetime_orders > 0' %}
+{%- set long_window = var('churn_long_window_days') %}
+{%- set recent_window = [2 * short_days, 3 * recent] | max %}
 with
 
 daily_activity as (
@@ -43,30 +45,105 @@ population as (
     inner join customers on cutoffs.cutoff_date >= customers.signup_date
 ),
 
-history as (
+-- Each activity day counts once, toward the first cutoff on or after it: the lifetime measures at a cutoff are
+-- running sums and extremes of these increments, not every earlier day joined again to every cutoff.
+cutoff_spans as (
+    select
+        cutoff_date,
+        lag(cutoff_date) over (order by cutoff_date) as previous_cutoff_date
+    from cutoffs
+),
+
+increments as (
+    select
+        cutoff_spans.cutoff_date,
+        daily_activity.customer_id,
+        sum(daily_activity.orders) as orders,
+        sum(case when daily_activity.orders > 0 then 1 else 0 end) as purchase_days,
+        sum(daily_activity.revenue) as revenue,
+        sum(daily_activity.sessions) as sessions,
+        sum(daily_activity.events) as events,
+        min(case when daily_activity.orders > 0 then daily_activity.activity_date end) as first_order_date,
+        max(case when daily_activity.orders > 0 then daily_activity.activity_date end) as last_order_date,
+        max(case when daily_activity.sessions > 0 then daily_activity.activity_date end) as last_visit_date
+    from cutoff_spans
+    inner join daily_activity
+        on
+            cutoff_spans.cutoff_date >= daily_activity.activity_date
+            and coalesce(cutoff_spans.previous_cutoff_date, cast('0001-01-01' as date)) < daily_activity.activity_date
+    group by cutoff_spans.cutoff_date, daily_activity.customer_id
+),
+
+-- Every population row and every increment (activity before a customer's signup counts from a later cutoff on).
+ledger as (
+    select
+        coalesce(population.cutoff_date, increments.cutoff_date) as cutoff_date,
+        coalesce(population.customer_id, increments.customer_id) as customer_id,
+        increments.orders,
+        increments.purchase_days,
+        increments.revenue,
+        increments.sessions,
+        increments.events,
+        increments.first_order_date,
+        increments.last_order_date,
+        increments.last_visit_date
+    from population
+    full outer join increments
+        on population.cutoff_date = increments.cutoff_date and population.customer_id = increments.customer_id
+),
+
+lifetime as (
+    select
+        cutoff_date,
+        customer_id,
+        min(first_order_date) over to_date as first_order_date,
+        max(last_order_date) over to_date as last_order_date,
+        max(last_visit_date) over to_date as last_visit_date,
+        sum(orders) over to_date as lifetime_orders,
+        sum(purchase_days) over to_date as purchase_days,
+        sum(revenue) over to_date as lifetime_revenue,
+        sum(sessions) over to_date as lifetime_sessions,
+        sum(events) over to_date as lifetime_events
+    from ledger
+    window to_date as (partition by customer_id order by cutoff_date rows between unbounded preceding and current row)
+),
+
+-- The windowed measures read only the days within their windows before each cutoff: the year's two sums apart,
+-- so that the many sums of the last months group the fewer days.
+year_sums as (
+    select
+        cutoffs.cutoff_date,
+        daily_activity.customer_id,
+        sum(daily_activity.revenue) as revenue_last_365d,
+        sum(daily_activity.sessions) as sessions_last_365d
+    from cutoffs
+    inner join daily_activity
+        on
+            cutoffs.cutoff_date >= daily_activity.activity_date
+            and {{ dbt.dateadd('day', -long_window, 'cutoffs.cutoff_date') }} < daily_activity.activity_date
+    group by cutoffs.cutoff_date, daily_activity.customer_id
+),
+
+recent_history as (
     select
         cutoffs.cutoff_date,
         daily_activity.*,
         {{ dbt.datediff('daily_activity.activity_date', 'cutoffs.cutoff_date', 'day') }} as days_before
     from cutoffs
-    inner join daily_activity on cutoffs.cutoff_date >= daily_activity.activity_date
+    inner join daily_activity
+        on
+            cutoffs.cutoff_date >= daily_activity.activity_date
+            and {{ dbt.dateadd('day', -recent_window, 'cutoffs.cutoff_date') }} < daily_activity.activity_date
 ),
 
-past as (
+recent_sums as (
     select
         cutoff_date,
         customer_id,
-        min(case when orders > 0 then days_before end) as days_since_last_order,
-        max(case when orders > 0 then days_before end) as days_since_first_order,
-        min(case when sessions > 0 then days_before end) as days_since_last_visit,
-        sum(orders) as lifetime_orders,
-        sum(case when orders > 0 then 1 else 0 end) as purchase_days,
-        sum(revenue) as lifetime_revenue,
         sum(case when days_before < {{ short_days }} then orders else 0 end) as orders_last_90d,
         sum(case when days_before < {{ short_days }} then revenue else 0 end) as revenue_last_90d,
         sum(case when days_before >= {{ short_days }} and days_before < {{ 2 * short_days }} then revenue else 0 end)
             as revenue_previous_90d,
-        sum(case when days_before < {{ var('churn_long_window_days') }} then revenue else 0 end) as revenue_last_365d,
         {%- for first, last in [(0, recent), (recent, 2 * recent), (2 * recent, 3 * recent)] %}
             {%- set suffix = ['last_30d', 'days_31_60', 'days_61_90'][loop.index0] %}
             sum(case when days_before >= {{ first }} and days_before < {{ last }} then sessions else 0 end)
@@ -75,11 +152,8 @@ past as (
                 'case when days_before >= ' ~ first ~ ' and days_before < ' ~ last ~ ' then usage_minutes else 0 end'
             ) }} as usage_minutes_{{ suffix }},
         {%- endfor %}
-        sum(case when days_before < {{ recent }} then features_clicked else 0 end) as features_clicked_last_30d,
-        sum(sessions) as lifetime_sessions,
-        sum(events) as lifetime_events,
-        sum(case when days_before < {{ var('churn_long_window_days') }} then sessions else 0 end) as sessions_last_365d
-    from history
+        sum(case when days_before < {{ recent }} then features_clicked else 0 end) as features_clicked_last_30d
+    from recent_history
     group by cutoff_date, customer_id
 ),
 
@@ -137,26 +211,30 @@ measures as (
     select
         population.*,
         web_data.has_web_activity,
-        past.days_since_last_order,
-        past.days_since_first_order,
-        past.days_since_last_visit,
-        coalesce(past.lifetime_orders, 0) as lifetime_orders,
-        coalesce(past.purchase_days, 0) as purchase_days,
-        coalesce(past.lifetime_revenue, 0) as lifetime_revenue,
-        coalesce(past.orders_last_90d, 0) as orders_last_90d,
-        coalesce(past.revenue_last_90d, 0) as revenue_last_90d,
-        coalesce(past.revenue_previous_90d, 0) as revenue_previous_90d,
-        coalesce(past.revenue_last_365d, 0) as revenue_last_365d,
+        {{ dbt.datediff('lifetime.last_order_date', 'population.cutoff_date', 'day') }} as days_since_last_order,
+        {{ dbt.datediff('lifetime.first_order_date', 'population.cutoff_date', 'day') }} as days_since_first_order,
+        {{ dbt.datediff('lifetime.last_visit_date', 'population.cutoff_date', 'day') }} as days_since_last_visit,
+        coalesce(lifetime.lifetime_orders, 0) as lifetime_orders,
+        coalesce(lifetime.purchase_days, 0) as purchase_days,
+        coalesce(lifetime.lifetime_revenue, 0) as lifetime_revenue,
+        coalesce(recent_sums.orders_last_90d, 0) as orders_last_90d,
+        coalesce(recent_sums.revenue_last_90d, 0) as revenue_last_90d,
+        coalesce(recent_sums.revenue_previous_90d, 0) as revenue_previous_90d,
+        coalesce(year_sums.revenue_last_365d, 0) as revenue_last_365d,
         {%- for suffix in ['last_30d', 'days_31_60', 'days_61_90'] %}
-            coalesce(past.sessions_{{ suffix }}, 0) as sessions_{{ suffix }},
-            coalesce(past.usage_minutes_{{ suffix }}, 0) as usage_minutes_{{ suffix }},
+            coalesce(recent_sums.sessions_{{ suffix }}, 0) as sessions_{{ suffix }},
+            coalesce(recent_sums.usage_minutes_{{ suffix }}, 0) as usage_minutes_{{ suffix }},
         {%- endfor %}
-        coalesce(past.features_clicked_last_30d, 0) as features_clicked_last_30d,
-        coalesce(past.lifetime_sessions, 0) as lifetime_sessions,
-        coalesce(past.sessions_last_365d, 0) as sessions_last_365d,
-        cast(past.lifetime_events as {{ type_double() }}) / nullif(past.lifetime_sessions, 0) as events_per_session,
-        cast(past.lifetime_revenue as {{ type_double() }}) / nullif(past.lifetime_orders, 0) as avg_order_value,
-        {{ monthly_revenue('coalesce(past.lifetime_revenue, 0)', 'past.days_since_first_order') }} as monthly_revenue,
+        coalesce(recent_sums.features_clicked_last_30d, 0) as features_clicked_last_30d,
+        coalesce(lifetime.lifetime_sessions, 0) as lifetime_sessions,
+        coalesce(year_sums.sessions_last_365d, 0) as sessions_last_365d,
+        cast(lifetime.lifetime_events as {{ type_double() }}) / nullif(lifetime.lifetime_sessions, 0)
+            as events_per_session,
+        cast(lifetime.lifetime_revenue as {{ type_double() }}) / nullif(lifetime.lifetime_orders, 0) as avg_order_value,
+        {{ monthly_revenue(
+            'coalesce(lifetime.lifetime_revenue, 0)',
+            dbt.datediff('lifetime.first_order_date', 'population.cutoff_date', 'day')
+        ) }} as monthly_revenue,
         coalesce(web_activity.usage_minutes, 0) as window_usage_minutes,
         coalesce(web_activity.pages_viewed, 0) as window_pages_viewed,
         coalesce(web_activity.features_clicked, 0) as window_features_clicked,
@@ -176,8 +254,12 @@ measures as (
     from population
     cross join as_of
     cross join web_data
-    left join past
-        on population.cutoff_date = past.cutoff_date and population.customer_id = past.customer_id
+    left join lifetime
+        on population.cutoff_date = lifetime.cutoff_date and population.customer_id = lifetime.customer_id
+    left join recent_sums
+        on population.cutoff_date = recent_sums.cutoff_date and population.customer_id = recent_sums.customer_id
+    left join year_sums
+        on population.cutoff_date = year_sums.cutoff_date and population.customer_id = year_sums.customer_id
     left join web_activity
         on population.cutoff_date = web_activity.cutoff_date and population.customer_id = web_activity.customer_id
     left join future
@@ -185,9 +267,11 @@ measures as (
 ),
 
 -- The scores as customer_engagement, customer_value_score and customer_rfm compute them, ranked within the cutoff.
-engagement as (
+-- Each window sorts only the key and the columns the scores read (joined back below), not every feature.
+scores as (
     select
-        *,
+        cutoff_date,
+        customer_id,
         {{ engagement_composite({
             'usage_minutes': normalize_percent_rank('window_usage_minutes', 'cutoff_date'),
             'pages_viewed': normalize_percent_rank('window_pages_viewed', 'cutoff_date'),
@@ -206,15 +290,33 @@ engagement as (
                     + {{ quintile_score('lifetime_orders', partition_by=buyers) }}
                     + {{ quintile_score('lifetime_revenue', partition_by=buyers) }}
         end as rfm_score
-    from measures
+    from (
+        select
+            cutoff_date,
+            customer_id,
+            window_usage_minutes,
+            window_pages_viewed,
+            window_features_clicked,
+            window_avg_session_minutes,
+            has_web_activity,
+            days_since_last_order,
+            monthly_revenue,
+            lifetime_orders,
+            lifetime_revenue
+        from measures
+    ) as ranked_columns
 ),
 
 scored as (
     select
-        *,
-        {{ value_score_composite('coalesce(order_recency_norm, engagement_score / 100.0)', 'monetary_norm') }}
-            as value_score
-    from engagement
+        measures.*,
+        scores.engagement_score,
+        scores.rfm_score,
+        {{ value_score_composite(
+            'coalesce(scores.order_recency_norm, scores.engagement_score / 100.0)', 'scores.monetary_norm'
+        ) }} as value_score
+    from measures
+    inner join scores on measures.cutoff_date = scores.cutoff_date and measures.customer_id = scores.customer_id
 ),
 
 final as (

@@ -17,6 +17,7 @@ fit serves every step and every run that uses it.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -115,9 +116,14 @@ class FittedModel:
         """XGBoost's booster (XGBoost models only)."""
         return self.classifier.get_booster()
 
+    @cached_property
+    def explainer(self) -> treeshap.Explainer:
+        """The booster's TreeSHAP tables, built on first use and kept with the model (XGBoost models only)."""
+        return treeshap.Explainer(self.booster)
+
     def contributions(self, rows: pd.DataFrame) -> np.ndarray:
         """SHAP contributions to XGBoost's raw margin, one column per design-matrix column (`treeshap`)."""
-        return treeshap.contributions(self.booster, self.design_matrix(rows))
+        return self.explainer.contributions(self.design_matrix(rows))
 
     def to_artifact(self) -> dict:
         """An XGBoost model as JSON-ready values, without pickle: the booster in XGBoost's JSON format, the calibrator's
