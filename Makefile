@@ -90,9 +90,10 @@ lint: install
 	# The dbt templater compiles the project; an in-memory warehouse keeps lint free of any data.
 	CUSTOMER_SCORING_WAREHOUSE=:memory: $(BIN)/sqlfluff lint models tests/dbt analyses
 
-# Unit tests, then the end-to-end dbt build on a small generated dataset (tests/python/test_end_to_end.py).
+# Every pytest test, on two workers (pytest-xdist), a test file on one worker at a time, in the order conftest.py
+# collects them: the longest first, one on each worker.
 unit: install airflow-install
-	$(BIN)/pytest
+	$(BIN)/pytest --numprocesses 2 --dist loadfile --no-loadscope-reorder
 
 clean:
 	rm -rf target logs data reports
