@@ -6,7 +6,8 @@
 #}
 {% macro raw_row_key(columns) -%}
     {%- set row_hash = adapter.dispatch('raw_row_hash', 'customer_scoring')(columns) -%}
-    {{ dbt.concat([row_hash, "'-'", "cast(row_number() over (partition by " ~ row_hash ~ " order by " ~ row_hash ~ ") as " ~ dbt.type_string() ~ ")"]) }}
+    {%- set occurrence = "row_number() over (partition by " ~ row_hash ~ " order by " ~ row_hash ~ ")" -%}
+    {{ dbt.concat(["cast(" ~ row_hash ~ " as " ~ dbt.type_string() ~ ")", "'-'", "cast(" ~ occurrence ~ " as " ~ dbt.type_string() ~ ")"]) }}
 {%- endmacro %}
 
 {% macro default__raw_row_hash(columns) -%}
@@ -18,8 +19,9 @@
     {{ dbt.hash(dbt.concat(parts)) }}
 {%- endmacro %}
 
-{# DuckDB's native 64-bit row hash is several times faster than md5 of the joined text; a collision
+{# DuckDB's native 64-bit row hash is several times faster than md5 of the joined text, and rows numbered
+   within groups of a number sort faster than within groups of its text (56 M events at 1M customers); a collision
    only merges two rows' hash groups, whose occurrence numbers still keep their keys apart. #}
 {% macro duckdb__raw_row_hash(columns) -%}
-    cast(hash({{ columns | join(', ') }}) as {{ dbt.type_string() }})
+    hash({{ columns | join(', ') }})
 {%- endmacro %}
