@@ -13,12 +13,16 @@ as_of as (
     select * from {{ ref('int_as_of_date') }}
 ),
 
+-- Each value's decile and rank (the rows below it, plus one) in one sort: a bin's share is then the gap
+-- between its edge's rank and the next one's, with no join of every value back to the bins.
 deciles as (
     select
         model_name,
         variable_name,
         observed_value,
-        ntile(10) over (partition by model_name, variable_name order by observed_value) as decile
+        ntile(10) over (partition by model_name, variable_name order by observed_value) as decile,
+        rank() over (partition by model_name, variable_name order by observed_value) as value_rank,
+        count(*) over (partition by model_name, variable_name) as values_count
     from monitored_values
 ),
 
@@ -26,7 +30,9 @@ edges as (
     select distinct
         model_name,
         variable_name,
-        min(observed_value) over (partition by model_name, variable_name, decile) as lower_edge
+        values_count,
+        min(observed_value) over (partition by model_name, variable_name, decile) as lower_edge,
+        min(value_rank) over (partition by model_name, variable_name, decile) as edge_rank
     from deciles
 ),
 
@@ -36,25 +42,14 @@ bins as (
         variable_name,
         row_number() over (partition by model_name, variable_name order by lower_edge) as bin_number,
         lower_edge,
-        lead(lower_edge) over (partition by model_name, variable_name order by lower_edge) as upper_edge
+        lead(lower_edge) over (partition by model_name, variable_name order by lower_edge) as upper_edge,
+        (
+            coalesce(
+                lead(edge_rank) over (partition by model_name, variable_name order by lower_edge), values_count + 1
+            )
+            - edge_rank
+        ) * 1.0 / values_count as bin_share
     from edges
-),
-
-shares as (
-    select
-        bins.model_name,
-        bins.variable_name,
-        bins.bin_number,
-        count(monitored_values.observed_value) * 1.0
-        / sum(count(monitored_values.observed_value)) over (partition by bins.model_name, bins.variable_name) as bin_share
-    from bins
-    left join monitored_values
-        on
-            bins.model_name = monitored_values.model_name
-            and bins.variable_name = monitored_values.variable_name
-            and (bins.bin_number = 1 or bins.lower_edge <= monitored_values.observed_value)  -- noqa: ST09
-            and (bins.upper_edge is null or bins.upper_edge > monitored_values.observed_value)
-    group by bins.model_name, bins.variable_name, bins.bin_number
 ),
 
 final as (
@@ -67,14 +62,9 @@ final as (
         cast(bins.bin_number as integer) as bin_number,
         case when bins.bin_number > 1 then bins.lower_edge end as lower_edge,
         bins.upper_edge,
-        cast(shares.bin_share as {{ type_double() }}) as bin_share
+        cast(bins.bin_share as {{ type_double() }}) as bin_share
     from bins
     cross join as_of
-    inner join shares
-        on
-            bins.model_name = shares.model_name
-            and bins.variable_name = shares.variable_name
-            and bins.bin_number = shares.bin_number
 )
 
 select * from final
