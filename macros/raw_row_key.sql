@@ -1,13 +1,29 @@
 {#
-  A key for each raw row of an append-only source: a hash of every raw column, then '-' and the
-  row's occurrence number among rows with that hash, so exact copies get keys of their own (in any order: copies
-  are alike; the order by is there because Spark numbers rows only in an ordered window). Use it as
-  `{{ raw_row_key(['col_a', 'col_b']) }}` in a select over the source (it is a window expression).
+  The raw rows `raw_rows` (a query over an append-only source, its text inlined) in `columns`, each with its
+  raw_row_key: a hash of every raw column, then '-' and the row's occurrence number among the rows with that hash,
+  so exact copies get keys of their own. Only the hashes that repeat are numbered (a window over them alone, ordered
+  by every column so that two different rows sharing a hash keep their numbers); every other row is its hash's '-1'.
+  The query is read three times, inlined rather than as a CTE, which DuckDB would materialize whole; numbering
+  every row would sort them all (56 M events at 1M customers: 182 s -> 156 s for base_web__events, alone).
 #}
-{% macro raw_row_key(columns) -%}
+{% macro keyed_raw_rows(raw_rows, columns) -%}
     {%- set row_hash = adapter.dispatch('raw_row_hash', 'customer_scoring')(columns) -%}
-    {%- set occurrence = "row_number() over (partition by " ~ row_hash ~ " order by " ~ row_hash ~ ")" -%}
-    {{ dbt.concat(["cast(" ~ row_hash ~ " as " ~ dbt.type_string() ~ ")", "'-'", "cast(" ~ occurrence ~ " as " ~ dbt.type_string() ~ ")"]) }}
+    {%- set hash_text = "cast(" ~ row_hash ~ " as " ~ dbt.type_string() ~ ")" -%}
+    {%- set occurrence = "row_number() over (partition by " ~ row_hash ~ " order by " ~ columns | join(', ') ~ ")" -%}
+    {%- set repeated_hashes -%}
+        select {{ row_hash }} from ({{ raw_rows }}) as counted group by {{ row_hash }} having count(*) > 1
+    {%- endset -%}
+    select
+        single_rows.*,
+        {{ dbt.concat([hash_text, "'-1'"]) }} as raw_row_key
+    from ({{ raw_rows }}) as single_rows
+    where {{ row_hash }} not in ({{ repeated_hashes }})
+    union all
+    select
+        copies.*,
+        {{ dbt.concat([hash_text, "'-'", "cast(" ~ occurrence ~ " as " ~ dbt.type_string() ~ ")"]) }} as raw_row_key
+    from ({{ raw_rows }}) as copies
+    where {{ row_hash }} in ({{ repeated_hashes }})
 {%- endmacro %}
 
 {% macro default__raw_row_hash(columns) -%}
