@@ -5,7 +5,7 @@
   (intermediate) checks the rows that passed against the CRM and rejects repeats of an id: it validates
   the rows loaded since its last run and those waiting for their customer (rows_to_validate), ranked
   with the loaded rows that share their id (reject_duplicates). The raw files are append-only, every raw
-  row is keyed by raw_row_key (see raw_row_key), and both tables equal a full refresh but for loaded_at.
+  row is keyed by raw_row_key (see keyed_raw_rows), and both tables equal a full refresh but for loaded_at.
 #}
 
 {# The raw rows of `keyed` (the source with its raw_row_key) not loaded before: all of them on a full refresh. #}

@@ -6,8 +6,8 @@ orders as (
     where rejection_reason is null
 ),
 
-events as (
-    select * from {{ ref('int_web_events_sessionized') }}
+session_days as (
+    select * from {{ ref('int_web_events_rolled_up_to_session_days') }}
 ),
 
 as_of as (
@@ -29,15 +29,15 @@ daily_orders as (
 daily_web as (
     select
         customer_id,
-        event_date as activity_date,
-        count(distinct session_id) as sessions,
-        count(*) as events,
-        sum(case when event_type = 'page_view' then 1 else 0 end) as pages_viewed,
-        sum(case when event_type = 'feature_click' then 1 else 0 end) as features_clicked,
-        sum(duration_seconds) / cast(60 as {{ type_double() }}) as usage_minutes,
-        max(event_at) as last_event_at
-    from events
-    group by customer_id, event_date
+        activity_date,
+        count(*) as sessions,
+        sum(events) as events,
+        sum(pages_viewed) as pages_viewed,
+        sum(features_clicked) as features_clicked,
+        sum(usage_seconds) / cast(60 as {{ type_double() }}) as usage_minutes,
+        max(last_event_at) as last_event_at
+    from session_days
+    group by customer_id, activity_date
 ),
 
 final as (

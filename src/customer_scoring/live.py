@@ -190,9 +190,9 @@ inner join rfm on summary.customer_id = rfm.customer_id
 order by summary.customer_id
 """
 
-# The touched customers' live events sessionized as int_web_events_sessionized does, after their last published
-# event (customer_recent_web_activity): a row of its own, first on a tie, whose session a live event within the
-# timeout ({session_timeout_seconds}) continues. A live event before the last published one would cut the
+# The touched customers' live events sessionized as int_web_events_rolled_up_to_session_days does, after their
+# last published event (customer_recent_web_activity): a row of its own, first on a tie, whose session a live event
+# within the timeout ({session_timeout_seconds}) continues. A live event before the last published one would cut the
 # published sessions anew: such a customer (out_of_order) keeps their published web history until the next build.
 SESSIONS_SQL = """
 create or replace temp table published_last_event as

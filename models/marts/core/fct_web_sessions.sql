@@ -1,27 +1,27 @@
 -- One row per web session of an identified customer, up to the as-of date.
 with
 
-events as (
-    select * from {{ ref('int_web_events_sessionized') }}
+session_days as (
+    select * from {{ ref('int_web_events_rolled_up_to_session_days') }}
 ),
 
 sessions as (
     select
-        session_id,
         customer_id,
-        min(event_at) as started_at,
-        max({{ dbt.dateadd('second', 'duration_seconds', 'event_at') }}) as ended_at,
-        count(*) as events,
-        sum(case when event_type = 'page_view' then 1 else 0 end) as pages_viewed,
-        sum(case when event_type = 'feature_click' then 1 else 0 end) as features_clicked,
-        sum(duration_seconds) / cast(60 as {{ type_double() }}) as usage_minutes
-    from events
-    group by session_id, customer_id
+        session_number,
+        min(first_event_at) as started_at,
+        max(ended_at) as ended_at,
+        sum(events) as events,
+        sum(pages_viewed) as pages_viewed,
+        sum(features_clicked) as features_clicked,
+        sum(usage_seconds) / cast(60 as {{ type_double() }}) as usage_minutes
+    from session_days
+    group by customer_id, session_number
 ),
 
 final as (
     select
-        session_id,
+        {{ dbt.concat(['customer_id', "'-'", 'cast(session_number as ' ~ dbt.type_string() ~ ')']) }} as session_id,
         customer_id,
         started_at,
         ended_at,

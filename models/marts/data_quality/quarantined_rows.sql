@@ -39,9 +39,9 @@ rejected_customers as (
 rejected_orders as (
     select
         'shop.orders' as source_table,
-        orders.raw_order_id as record_id,
+        coalesce(orders.raw_order_id, orders.order_id) as record_id,
         orders.customer_id,
-        orders.raw_order_ts as raw_timestamp,
+        coalesce(orders.raw_order_ts, cast(orders.ordered_at as {{ dbt.type_string() }})) as raw_timestamp,
         orders.raw_amount,
         coalesce(orders.rejection_reason, validated_orders.rejection_reason) as rejection_reason
     from orders
@@ -55,9 +55,9 @@ rejected_orders as (
 rejected_events as (
     select
         'web.events' as source_table,
-        events.raw_event_id as record_id,
+        coalesce(events.raw_event_id, events.event_id) as record_id,
         events.customer_id,
-        events.raw_event_ts as raw_timestamp,
+        coalesce(events.raw_event_ts, cast(events.event_at as {{ dbt.type_string() }})) as raw_timestamp,
         cast(null as {{ dbt.type_string() }}) as raw_amount,
         coalesce(events.rejection_reason, validated_events.rejection_reason) as rejection_reason
     from events

@@ -3,20 +3,12 @@
 -- (new_raw_rows): a run types and checks only the raw rows not loaded before, so the clock is read when a row
 -- loads, and stamps them loaded_at. customer_scoring.ingest applies the same checks to live items.
 {%- set raw_columns = ['order_id', 'customer_id', 'order_ts', 'amount', 'currency', 'status'] %}
+{%- set raw_rows = raw_with_live_rows(source('shop', 'orders'), 'orders', raw_columns, 'order_id', text_columns=['amount']) %}
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
 with
 
-source as (
-    {{ raw_with_live_rows(
-        source('shop', 'orders'), 'orders', raw_columns, 'order_id', text_columns=['amount']
-    ) }}
-),
-
 keyed as (
-    select
-        *,
-        {{ raw_row_key(raw_columns) }} as raw_row_key
-    from source
+    {{ keyed_raw_rows(raw_rows, raw_columns) }}
 ),
 
 new_rows as (
@@ -46,7 +38,16 @@ typed as (
 
 final as (
     select
-        *,
+        raw_row_key,
+        {{ raw_text_unless_typed('raw_order_id', 'order_id') }} as raw_order_id,
+        order_id,
+        customer_id,
+        {{ raw_text_unless_typed('raw_order_ts', 'cast(ordered_at as ' ~ dbt.type_string() ~ ')') }} as raw_order_ts,
+        ordered_at,
+        raw_amount,
+        amount,
+        currency,
+        status,
         case
             when order_id is null then 'missing_order_id'
             when customer_id is null then 'missing_customer_id'

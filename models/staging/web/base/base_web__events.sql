@@ -3,18 +3,12 @@
 -- Incremental (new_raw_rows): a run types and checks only the raw rows not loaded before, so the clock is read
 -- when a row loads, and stamps them loaded_at. customer_scoring.ingest applies the same checks to live items.
 {%- set raw_columns = ['event_id', 'customer_id', 'event_ts', 'event_type', 'event_target', 'duration_seconds'] %}
+{%- set raw_rows = raw_with_live_rows(source('web', 'events'), 'web_events', raw_columns, 'event_id') %}
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
 with
 
-source as (
-    {{ raw_with_live_rows(source('web', 'events'), 'web_events', raw_columns, 'event_id') }}
-),
-
 keyed as (
-    select
-        *,
-        {{ raw_row_key(raw_columns) }} as raw_row_key
-    from source
+    {{ keyed_raw_rows(raw_rows, raw_columns) }}
 ),
 
 new_rows as (
@@ -37,7 +31,15 @@ typed as (
 
 final as (
     select
-        *,
+        raw_row_key,
+        {{ raw_text_unless_typed('raw_event_id', 'event_id') }} as raw_event_id,
+        event_id,
+        customer_id,
+        {{ raw_text_unless_typed('raw_event_ts', 'cast(event_at as ' ~ dbt.type_string() ~ ')') }} as raw_event_ts,
+        event_at,
+        event_type,
+        event_target,
+        duration_seconds,
         case
             when event_id is null then 'missing_event_id'
             when event_at is null then 'invalid_event_ts'
