@@ -48,12 +48,13 @@ session_starts as (
     from gaps
 ),
 
+-- The default frame (range) counts every event at the same second as the current one: their order in this sort
+-- may differ from the lag's, and a rows frame would then split a tie across two sessions (a different split
+-- on each run).
 numbered as (
     select
         *,
-        sum(is_session_start) over (
-            partition by customer_id order by event_at rows between unbounded preceding and current row
-        ) as session_number
+        sum(is_session_start) over (partition by customer_id order by event_at) as session_number
     from session_starts
 ),
 
