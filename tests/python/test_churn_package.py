@@ -335,17 +335,20 @@ def test_scores_and_importance_from_the_frame_are_those_of_the_calibrated_classi
 
 def test_holdout_probabilities_are_those_of_the_calibrated_classifiers(feature_set, fit_settings, dbt_vars):
     """Every classifier, the logistic regression calibrated on its decision function included, predicts as
-    CalibratedClassifierCV over it did."""
+    CalibratedClassifierCV over it did, with the threshold of the best f1_score on the calibration rows."""
     features = synthetic_features(months=12, feature_set=feature_set, customers=100)
     scheme = validation_scheme(features, HORIZON_DAYS)
     _, calibration = scheme.split(features)
     test = features[features["cutoff_date"] == scheme.test_cutoff]
+    y_cal = calibration["churned"].astype(int)
     for name, model in fit_models(features, scheme, dbt_vars["churn_models"], **fit_settings).items():
         X_cal = model.design_matrix(calibration)
-        calibrated = CalibratedClassifierCV(FrozenEstimator(model.classifier), method="isotonic")
-        calibrated.fit(X_cal, calibration["churned"].astype(int))
+        calibrated = CalibratedClassifierCV(FrozenEstimator(model.classifier), method="isotonic").fit(X_cal, y_cal)
         expected = calibrated.predict_proba(model.design_matrix(test))[:, 1]
         np.testing.assert_array_equal(model.predict_proba(test), expected, err_msg=name)
+        probability = calibrated.predict_proba(X_cal)[:, 1]
+        candidates = np.unique(np.quantile(probability, THRESHOLD_QUANTILES))
+        assert model.threshold == max(candidates, key=lambda t: f1_score(y_cal, probability >= t)), name
 
 
 # The feature columns and the models validated are arguments (the vars), and a fit carries its features.

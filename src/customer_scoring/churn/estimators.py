@@ -23,12 +23,9 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.frozen import FrozenEstimator
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import f1_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -79,16 +76,32 @@ def estimators(names: list[str], positive_share: float, model_params: dict, seed
     return {name: make() for name, make in build.items() if name in names}
 
 
-def _calibrated_probability(classifier, calibrator: IsotonicRegression, X: pd.DataFrame) -> np.ndarray:
-    """P(churn) as CalibratedClassifierCV gives it for two classes: the calibrator applied to the classifier's
-    decision function when it has one (logistic regression), else to its probability."""
+def _score(classifier, X: pd.DataFrame) -> np.ndarray:
+    """What the calibrator maps, as scikit-learn's CalibratedClassifierCV takes it for two classes: the
+    classifier's decision function when it has one (logistic regression), else its probability of churn."""
     if hasattr(classifier, "decision_function"):
-        score = classifier.decision_function(X)
-    else:
-        score = classifier.predict_proba(X)[:, 1]
+        return classifier.decision_function(X)
+    return classifier.predict_proba(X)[:, 1]
+
+
+def _calibrated(calibrator: IsotonicRegression, score: np.ndarray) -> np.ndarray:
+    """P(churn) of `score`, as CalibratedClassifierCV gives it."""
     probability = calibrator.predict(score).astype(float)
     probability[(probability > 1.0) & (probability <= 1.0 + 1e-5)] = 1.0  # CalibratedClassifierCV's rounding guard
     return probability
+
+
+def _f1_best_threshold(y: np.ndarray, probability: np.ndarray) -> float:
+    """The first of the THRESHOLD_QUANTILES of `probability` whose rule `probability >= threshold` has the best
+    F1 on `y`. F1 is 2 TP / (positives + predicted positives), each count read off one sort, the same float as
+    scikit-learn's f1_score gives."""
+    candidates = np.unique(np.quantile(probability, THRESHOLD_QUANTILES))
+    ranked = np.sort(probability)
+    positives = np.sort(probability[y == 1])
+    predicted = len(ranked) - np.searchsorted(ranked, candidates, side="left")
+    true_positives = len(positives) - np.searchsorted(positives, candidates, side="left")
+    f1 = 2.0 * true_positives / (len(positives) + predicted)
+    return float(candidates[np.argmax(f1)])
 
 
 @dataclass(frozen=True)
@@ -109,7 +122,7 @@ class FittedModel:
 
     def predict_proba(self, rows: pd.DataFrame) -> np.ndarray:
         """Calibrated churn probability of each row of `rows`."""
-        return _calibrated_probability(self.classifier, self.calibrator, self.design_matrix(rows))
+        return _calibrated(self.calibrator, _score(self.classifier, self.design_matrix(rows)))
 
     @property
     def booster(self) -> xgb.Booster:
@@ -177,7 +190,7 @@ def fit_models(
     train = at_most(train, max_rows)
     X_train, y_train = feature_set.design_matrix(train), train["churned"].astype(int)
     columns = list(X_train.columns)
-    X_cal, y_cal = feature_set.design_matrix(calibration, columns), calibration["churned"].astype(int)
+    X_cal, y_cal = feature_set.design_matrix(calibration, columns), calibration["churned"].astype(int).to_numpy()
     fitted = {}
     for name, estimator in estimators(names, y_train.mean(), model_params, seed).items():
         estimator.fit(X_train, y_train)
@@ -185,13 +198,10 @@ def fit_models(
             # Its prediction threads add the trees' votes in the order they finish: one thread keeps the
             # probabilities bit-identical from run to run (the fit itself is deterministic in parallel).
             estimator.set_params(n_jobs=1)
-        # A frozen estimator is not refitted, so one isotonic calibrator is fitted on all calibration rows;
-        # it is taken out of the wrapper so that a fitted model is two plain parts that can be written out.
-        calibrated = CalibratedClassifierCV(FrozenEstimator(estimator), method="isotonic").fit(X_cal, y_cal)
-        (pair,) = calibrated.calibrated_classifiers_
-        (calibrator,) = pair.calibrators
-        probability = _calibrated_probability(estimator, calibrator, X_cal)
-        candidates = np.unique(np.quantile(probability, THRESHOLD_QUANTILES))
-        threshold = max(candidates, key=lambda t: f1_score(y_cal, probability >= t))
-        fitted[name] = FittedModel(estimator, calibrator, float(threshold), feature_set, columns, scheme)
+        # One isotonic calibrator on all calibration rows, as CalibratedClassifierCV fits it on a frozen
+        # estimator, from one prediction of them that the threshold reads too.
+        score = _score(estimator, X_cal)
+        calibrator = IsotonicRegression(out_of_bounds="clip").fit(score, y_cal)
+        threshold = _f1_best_threshold(y_cal, _calibrated(calibrator, score))
+        fitted[name] = FittedModel(estimator, calibrator, threshold, feature_set, columns, scheme)
     return fitted
