@@ -298,9 +298,14 @@ def _calibrated_classifier(
     y_cal = calibration["churned"].astype(int)
     primary = estimators([PRIMARY], y_train.mean(), model_params, seed=0)[PRIMARY].fit(X_train, y_train)
     calibrated = CalibratedClassifierCV(FrozenEstimator(primary), method="isotonic").fit(X_cal, y_cal)
+    return calibrated, _f1_best_threshold(calibrated, X_cal, y_cal)
+
+
+def _f1_best_threshold(calibrated: CalibratedClassifierCV, X_cal: pd.DataFrame, y_cal: pd.Series) -> float:
+    """The threshold of THRESHOLD_QUANTILES with the best scikit-learn f1_score on the calibration rows."""
     probability = calibrated.predict_proba(X_cal)[:, 1]
     candidates = np.unique(np.quantile(probability, THRESHOLD_QUANTILES))
-    return calibrated, max(candidates, key=lambda t: f1_score(y_cal, probability >= t))
+    return max(candidates, key=lambda t: f1_score(y_cal, probability >= t))
 
 
 def test_scores_and_importance_from_the_frame_are_those_of_the_calibrated_classifier(
@@ -346,9 +351,7 @@ def test_holdout_probabilities_are_those_of_the_calibrated_classifiers(feature_s
         calibrated = CalibratedClassifierCV(FrozenEstimator(model.classifier), method="isotonic").fit(X_cal, y_cal)
         expected = calibrated.predict_proba(model.design_matrix(test))[:, 1]
         np.testing.assert_array_equal(model.predict_proba(test), expected, err_msg=name)
-        probability = calibrated.predict_proba(X_cal)[:, 1]
-        candidates = np.unique(np.quantile(probability, THRESHOLD_QUANTILES))
-        assert model.threshold == max(candidates, key=lambda t: f1_score(y_cal, probability >= t)), name
+        assert model.threshold == _f1_best_threshold(calibrated, X_cal, y_cal), name
 
 
 # The feature columns and the models validated are arguments (the vars), and a fit carries its features.
