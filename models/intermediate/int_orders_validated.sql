@@ -3,34 +3,21 @@
 -- staging loaded since the last run and those waiting for their customer, ranked for duplicates with the
 -- loaded rows that share their id, so the table equals a full refresh (but for loaded_at).
 {{ config(materialized='incremental', unique_key='raw_row_key', on_schema_change='fail') }}
-with
-
-orders as (
-    select * from {{ ref('stg_shop__orders') }}
-),
-
-customers as (
-    select * from {{ ref('stg_crm__customers') }}
-),
-
-new_rows as (
-    {{ rows_to_validate('orders', 'customers') }}
-),
-
-checked as (
+{%- set checked %}
     select
         new_rows.*,
         case
             when customers.customer_id is null then 'unknown_customer'
             when new_rows.order_date < customers.signup_date then 'order_before_signup'
         end as row_check
-    from new_rows
-    left join customers on new_rows.customer_id = customers.customer_id
-),
+    from ({{ rows_to_validate(ref('stg_shop__orders'), ref('stg_crm__customers')) }}) as new_rows
+    left join {{ ref('stg_crm__customers') }} as customers on new_rows.customer_id = customers.customer_id
+{%- endset %}
+with
 
 ranked as (
     {{ reject_duplicates(
-        'checked',
+        checked,
         id_column='order_id',
         order_by='batch.ordered_at asc, batch.amount asc, batch.customer_id asc, batch.status asc',
         duplicate_reason='duplicate_order_id',

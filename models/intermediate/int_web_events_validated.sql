@@ -3,33 +3,20 @@
 -- staging loaded since the last run and those waiting for their customer, ranked for duplicates with the
 -- loaded rows that share their id, so the table equals a full refresh (but for loaded_at).
 {{ config(materialized='incremental', unique_key='raw_row_key', on_schema_change='fail') }}
-with
-
-events as (
-    select * from {{ ref('stg_web__events') }}
-),
-
-customers as (
-    select * from {{ ref('stg_crm__customers') }}
-),
-
-new_rows as (
-    {{ rows_to_validate('events', 'customers') }}
-),
-
-checked as (
+{%- set checked %}
     select
         new_rows.*,
         case
             when new_rows.customer_id is not null and customers.customer_id is null then 'unknown_customer'
         end as row_check
-    from new_rows
-    left join customers on new_rows.customer_id = customers.customer_id
-),
+    from ({{ rows_to_validate(ref('stg_web__events'), ref('stg_crm__customers')) }}) as new_rows
+    left join {{ ref('stg_crm__customers') }} as customers on new_rows.customer_id = customers.customer_id
+{%- endset %}
+with
 
 ranked as (
     {{ reject_duplicates(
-        'checked',
+        checked,
         id_column='event_id',
         order_by='batch.event_at asc, batch.customer_id asc, batch.event_type asc, batch.event_target asc',
         duplicate_reason='duplicate_event_id',
