@@ -26,7 +26,7 @@
     {%- if not is_incremental() %}
         select staged.* from {{ staged }} as staged
     {%- else %}
-        {%- set columns = columns_without_rejection_reason() %}
+        {%- set columns = validated_row_columns() %}
         {%- set loaded_until = run_query(
             'select cast(max(loaded_at) as ' ~ dbt.type_string() ~ ') from ' ~ this
         ).columns[0].values()[0] if execute %}
@@ -66,7 +66,7 @@
         {%- if not is_incremental() %}
             {{ checked }}
         {%- else %}
-            {%- set columns = columns_without_rejection_reason() %}
+            {%- set columns = validated_row_columns() %}
             select
                 {%- for column in columns %}
                     checked.{{ column }},
@@ -109,8 +109,24 @@
     where batch.{{ id_column }} in ({{ repeated_ids }})
 {%- endmacro %}
 
-{# The columns of the incremental model being built but rejection_reason: those of the rows it validates,
-   which the macros above select by name. #}
-{% macro columns_without_rejection_reason() -%}
-    {{ return(adapter.get_columns_in_relation(this) | map(attribute='name') | reject('equalto', 'rejection_reason') | list) }}
+{# The columns of the incremental model being built but the two each run sets, rejection_reason and
+   validated_at: those of the rows it validates, which the macros above select by name. #}
+{% macro validated_row_columns() -%}
+    {{ return(adapter.get_columns_in_relation(this) | map(attribute='name') | reject('in', ['rejection_reason', 'validated_at']) | list) }}
+{%- endmacro %}
+
+{# The customers of the rows of `validated` (an int_*_validated model) written since the latest validated_at of
+   the incremental model being built: a validation run stamps every row it inserts or ranks again, so these are
+   the customers whose valid rows may have changed since that model last ran (every customer on its first run). #}
+{% macro customers_validated_since_last_run(validated) -%}
+    {%- set since = run_query(
+        'select cast(max(validated_at) as ' ~ dbt.type_string() ~ ') from ' ~ this
+    ).columns[0].values()[0] if execute and is_incremental() %}
+    select validated.customer_id
+    from {{ validated }} as validated
+    where
+        validated.customer_id is not null
+        {%- if since %}
+            and validated.validated_at > '{{ since }}'
+        {%- endif %}
 {%- endmacro %}

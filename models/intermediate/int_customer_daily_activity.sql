@@ -28,16 +28,18 @@ daily_orders as (
 
 daily_web as (
     select
-        customer_id,
-        activity_date,
+        session_days.customer_id,
+        session_days.activity_date,
         count(*) as sessions,
-        sum(events) as events,
-        sum(pages_viewed) as pages_viewed,
-        sum(features_clicked) as features_clicked,
-        sum(usage_seconds) / cast(60 as {{ type_double() }}) as usage_minutes,
-        max(last_event_at) as last_event_at
+        sum(session_days.events) as events,
+        sum(session_days.pages_viewed) as pages_viewed,
+        sum(session_days.features_clicked) as features_clicked,
+        sum(session_days.usage_seconds) / cast(60 as {{ type_double() }}) as usage_minutes,
+        max(session_days.last_event_at) as last_event_at
     from session_days
-    group by customer_id, activity_date
+    cross join as_of
+    where session_days.activity_date <= as_of.as_of_date
+    group by session_days.customer_id, session_days.activity_date
 ),
 
 final as (

@@ -1,16 +1,23 @@
--- Identified web events up to the as-of date, sessionized and rolled up to one row per session and day: a
--- customer's next event opens a new session after more than session_timeout_minutes of inactivity. The
--- sessions (fct_web_sessions) and the daily activity (int_customer_daily_activity) are sums of these rows, so
--- the 50 M events at 1M customers are sorted once and never written out one by one.
+-- Identified web events, sessionized and rolled up to one row per session and day: a customer's next event
+-- opens a new session after more than session_timeout_minutes of inactivity. The sessions (fct_web_sessions) and
+-- the daily activity (int_customer_daily_activity) are sums of these rows, up to the as-of date, so the 50 M
+-- events at 1M customers are sorted once and never written out one by one.
+-- Incremental: a customer's rows are a function of their valid events alone, so a run deletes and recomputes the
+-- rows of the customers whose events int_web_events_validated wrote since (customers_validated_since_last_run).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where customer_id in ({{ customers_validated_since_last_run(ref('int_web_events_validated')) }}){% endif %}",
+) }}
 with
 
 events as (
     select * from {{ ref('int_web_events_validated') }}
     where rejection_reason is null
-),
-
-as_of as (
-    select * from {{ ref('int_as_of_date') }}
+    {% if is_incremental() -%}
+        and customer_id in ({{ customers_validated_since_last_run(ref('int_web_events_validated')) }})
+    {%- endif %}
 ),
 
 -- Only the columns the sessions and the roll-up read: the windows below carry every column through their sort.
@@ -20,10 +27,10 @@ identified_events as (
         events.event_at,
         events.event_date,
         events.event_type,
-        events.duration_seconds
+        events.duration_seconds,
+        events.validated_at
     from events
-    cross join as_of
-    where events.customer_id is not null and events.event_date <= as_of.as_of_date
+    where events.customer_id is not null
 ),
 
 -- Ordered by time alone: of events at the same second, whichever comes first may open a session and the others
@@ -69,7 +76,8 @@ final as (
         count(*) as events,
         sum(case when event_type = 'page_view' then 1 else 0 end) as pages_viewed,
         sum(case when event_type = 'feature_click' then 1 else 0 end) as features_clicked,
-        sum(duration_seconds) as usage_seconds
+        sum(duration_seconds) as usage_seconds,
+        max(validated_at) as validated_at
     from numbered
     group by customer_id, session_number, event_date
 )

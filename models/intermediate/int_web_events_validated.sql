@@ -1,7 +1,8 @@
 -- Every staged web event with the first check it fails that needs the CRM or the other events (null when
 -- it passes: the valid events). Incremental (rows_to_validate, reject_duplicates): a run validates the rows
 -- staging loaded since the last run and those waiting for their customer, ranked for duplicates with the
--- loaded rows that share their id, so the table equals a full refresh (but for loaded_at).
+-- loaded rows that share their id, so the table equals a full refresh (but for loaded_at and validated_at).
+-- Every row a run writes is stamped validated_at: the models downstream recompute the customers of those rows.
 {{ config(materialized='incremental', unique_key='raw_row_key', on_schema_change='fail') }}
 {%- set checked %}
     select
@@ -27,6 +28,7 @@ final as (
     select
         raw_row_key,
         loaded_at,
+        {{ dbt.current_timestamp() }} as validated_at,
         event_id,
         customer_id,
         event_at,

@@ -1,12 +1,12 @@
--- Every valid identified web event up to the as-of date is counted in exactly one session-day row: the
--- roll-up neither drops nor repeats events (its sums feed fct_web_sessions and the daily activity).
+-- Every valid identified web event is counted in exactly one session-day row: the roll-up neither drops nor
+-- repeats events, nor keeps those of an earlier run that are no longer valid (its sums feed fct_web_sessions and
+-- the daily activity).
 with
 
 identified as (
     select count(*) as identified_events
     from {{ ref('int_web_events_validated') }} as events
-    cross join {{ ref('int_as_of_date') }} as as_of
-    where events.rejection_reason is null and events.customer_id is not null and events.event_date <= as_of.as_of_date
+    where events.rejection_reason is null and events.customer_id is not null
 ),
 
 counted as (

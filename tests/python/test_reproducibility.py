@@ -4,15 +4,24 @@ no score history. And rows that arrive before their customer are checked again w
 from __future__ import annotations
 
 import shutil
+from datetime import timedelta
 
 import duckdb
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from customer_scoring.publish import publish, published_tables
 
 # Columns that describe the run, not the data: they differ between two runs by design.
-RUN_COLUMNS = {"invocation_id", "published_at", "run_started_at", "reference_run_started_at", "loaded_at"}
+RUN_COLUMNS = {
+    "invocation_id",
+    "published_at",
+    "run_started_at",
+    "reference_run_started_at",
+    "loaded_at",
+    "validated_at",
+}
 
 
 def table_hashes(path) -> dict[str, tuple[int, int]]:
@@ -53,22 +62,40 @@ def test_a_rebuild_publishes_identical_tables_and_a_rerun_adds_no_history(dbt, d
 
 
 def test_rows_that_arrive_before_their_customer_are_checked_again(dbt, dataset, tmp_path):
-    """Day one: the CRM lacks some customers whose orders and visits are there; day two: they arrive.
-    The incremental validated tables then equal a full refresh."""
-    day_one, warehouse = tmp_path / "day_one", tmp_path / "incremental.duckdb"
+    """Day one: the CRM lacks some customers whose orders and visits are there; day two: they arrive, with a late
+    visit that reuses a loaded visit's id an hour earlier, by another customer, so the loaded one becomes the
+    duplicate. The incremental validated tables, and the session roll-up of the visits validated anew (of the
+    customers who arrived, and of the one who lost a visit without a new row of their own), then equal a full
+    refresh."""
+    day_one, day_two, warehouse = tmp_path / "day_one", tmp_path / "day_two", tmp_path / "incremental.duckdb"
     shutil.copytree(dataset["raw"], day_one)
     crm = pq.read_table(day_one / "crm_customers.parquet")
     late = pc.ends_with(pc.fill_null(crm["customer_id"], ""), "7")
     pq.write_table(crm.filter(pc.invert(late)), day_one / "crm_customers.parquet")
-    models = ["+int_orders_validated", "+int_web_events_validated"]
+    models = ["+int_orders_validated", "+int_web_events_rolled_up_to_session_days"]
     dbt(["run", "--select", *models], day_one, warehouse)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         (waiting,) = con.execute(
             "select count(*) from int_orders_validated where rejection_reason = 'unknown_customer'"
         ).fetchone()
-    dbt(["run", "--select", *models], dataset["raw"], warehouse)
+        valid = "from int_web_events_validated where rejection_reason is null and customer_id is not null"
+        event_id, loser, event_at = con.execute(
+            f"select event_id, customer_id, event_at {valid} order by event_id"
+        ).fetchone()
+        (winner,) = con.execute(f"select min(customer_id) {valid} and customer_id != ?", [loser]).fetchone()
+    shutil.copytree(dataset["raw"], day_two)
+    events = pq.read_table(day_two / "web_events.parquet")
+    earlier = (event_at - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S")
+    late_visit = [[event_id], [winner], [earlier], ["page_view"], ["home"], [10]]
+    pq.write_table(
+        pa.concat_tables([events, pa.table(late_visit, schema=events.schema)]), day_two / "web_events.parquet"
+    )
+    dbt(["run", "--select", *models], day_two, warehouse)
     refreshed = tmp_path / "full_refresh.duckdb"
-    dbt(["run", "--select", *models], dataset["raw"], refreshed)
+    dbt(["run", "--select", *models], day_two, refreshed)
     assert waiting > 100
-    for table in ("int_orders_validated", "int_web_events_validated"):
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        reason = "select rejection_reason from int_web_events_validated where event_id = ? and customer_id = ?"
+        assert con.execute(reason, [event_id, loser]).fetchone() == ("duplicate_event_id",)
+    for table in ("int_orders_validated", "int_web_events_validated", "int_web_events_rolled_up_to_session_days"):
         assert table_hashes(warehouse)[table] == table_hashes(refreshed)[table], table

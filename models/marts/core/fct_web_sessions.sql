@@ -5,18 +5,24 @@ session_days as (
     select * from {{ ref('int_web_events_rolled_up_to_session_days') }}
 ),
 
+as_of as (
+    select * from {{ ref('int_as_of_date') }}
+),
+
 sessions as (
     select
-        customer_id,
-        session_number,
-        min(first_event_at) as started_at,
-        max(ended_at) as ended_at,
-        sum(events) as events,
-        sum(pages_viewed) as pages_viewed,
-        sum(features_clicked) as features_clicked,
-        sum(usage_seconds) / cast(60 as {{ type_double() }}) as usage_minutes
+        session_days.customer_id,
+        session_days.session_number,
+        min(session_days.first_event_at) as started_at,
+        max(session_days.ended_at) as ended_at,
+        sum(session_days.events) as events,
+        sum(session_days.pages_viewed) as pages_viewed,
+        sum(session_days.features_clicked) as features_clicked,
+        sum(session_days.usage_seconds) / cast(60 as {{ type_double() }}) as usage_minutes
     from session_days
-    group by customer_id, session_number
+    cross join as_of
+    where session_days.activity_date <= as_of.as_of_date
+    group by session_days.customer_id, session_days.session_number
 ),
 
 final as (
