@@ -227,11 +227,11 @@ def report(
             "| same SQL, DuckDB's default memory limit (s) |"
         )
         print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    for node in heavy_sql[:floors]:
-        floor, unlimited = sql_floor(work, node, limit), sql_floor(work, node, None)
-        ratio, shared = node["seconds"] / floor, shared_share(node, nodes)
-        figures = f"{node['seconds']:,.1f} | {floor:,.1f} | {ratio:.2f} | {shared:.0%} | {unlimited:,.1f}"
-        print(f"| {node['name']} | {figures} |")
+        for node in heavy_sql[:floors]:
+            floor, unlimited = sql_floor(work, node, limit), sql_floor(work, node, None)
+            ratio, shared = node["seconds"] / floor, shared_share(node, nodes)
+            figures = f"{node['seconds']:,.1f} | {floor:,.1f} | {ratio:.2f} | {shared:.0%} | {unlimited:,.1f}"
+            print(f"| {node['name']} | {figures} |")
 
 
 def _utc(timestamp: str) -> datetime:
