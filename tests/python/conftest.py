@@ -19,6 +19,10 @@ from customer_scoring.generate import GeneratorConfig, generate
 from customer_scoring.publish import one_row_per_customer, publish, published_tables
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
+# Columns that describe the run, not the data: they differ between two runs (or a run and a full refresh) by design.
+RUN_COLUMNS = frozenset(
+    {"invocation_id", "published_at", "run_started_at", "reference_run_started_at", "loaded_at", "validated_at"}
+)
 E2E_CUSTOMERS = 5000
 
 

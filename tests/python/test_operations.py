@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from conftest import RUN_COLUMNS
 
 pytestmark = pytest.mark.e2e  # runs dbt itself (customer_scoring.publish)
 
@@ -199,7 +200,7 @@ def test_an_incremental_run_equals_a_full_refresh(daily_runs, warehouse, table):
         con.execute(f"attach '{warehouse}' as full_refresh (read_only)")
         (rows,) = con.execute(f"select count(*) from main.{table}").fetchone()
         described = con.execute(f"select * from main.{table} limit 0").description
-        columns = ", ".join(column[0] for column in described if column[0] not in ("loaded_at", "validated_at"))
+        columns = ", ".join(column[0] for column in described if column[0] not in RUN_COLUMNS)
         only_incremental, only_full = (
             con.execute(
                 f"select count(*) from (select {columns} from {a}.{table} except all select {columns} from {b}.{table})"

@@ -10,18 +10,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from conftest import RUN_COLUMNS
 
 from customer_scoring.publish import publish, published_tables
-
-# Columns that describe the run, not the data: they differ between two runs by design.
-RUN_COLUMNS = {
-    "invocation_id",
-    "published_at",
-    "run_started_at",
-    "reference_run_started_at",
-    "loaded_at",
-    "validated_at",
-}
 
 
 def table_hashes(path) -> dict[str, tuple[int, int]]:
