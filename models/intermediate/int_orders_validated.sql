@@ -1,7 +1,8 @@
 -- Every staged order with the first check it fails that needs the CRM or the other orders (null when it
 -- passes: the valid orders). Incremental (rows_to_validate, reject_duplicates): a run validates the rows
 -- staging loaded since the last run and those waiting for their customer, ranked for duplicates with the
--- loaded rows that share their id, so the table equals a full refresh (but for loaded_at).
+-- loaded rows that share their id, so the table equals a full refresh (but for loaded_at and validated_at).
+-- Every row a run writes is stamped validated_at: the feature marts recompute the customers of those rows.
 {{ config(materialized='incremental', unique_key='raw_row_key', on_schema_change='fail') }}
 {%- set checked %}
     select
@@ -28,6 +29,7 @@ final as (
     select
         raw_row_key,
         loaded_at,
+        {{ dbt.current_timestamp() }} as validated_at,
         order_id,
         customer_id,
         ordered_at,

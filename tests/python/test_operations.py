@@ -190,6 +190,8 @@ def test_monitoring_measures_drift_from_the_previous_run(daily_runs):
         "quarantined_rows",
         "fct_orders",
         "fct_web_sessions",
+        "customer_churn_features",
+        "customer_value_features",
         "customer_rfm",
     ],
 )

@@ -7,6 +7,7 @@ import shutil
 from datetime import timedelta
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -55,15 +56,17 @@ def test_a_rebuild_publishes_identical_tables_and_a_rerun_adds_no_history(dbt, d
 def test_rows_that_arrive_before_their_customer_are_checked_again(dbt, dataset, tmp_path):
     """Day one: the CRM lacks some customers whose orders and visits are there; day two: they arrive, with a late
     visit that reuses a loaded visit's id an hour earlier, by another customer, so the loaded one becomes the
-    duplicate. The incremental validated tables, and the session roll-up of the visits validated anew (of the
-    customers who arrived, and of the one who lost a visit without a new row of their own), then equal a full
-    refresh."""
+    duplicate; and two customers' newer CRM records, one with another plan, one signed up a month earlier (over a
+    value-forecast cutoff). The incremental validated tables, the session roll-up of the visits validated
+    anew (of the customers who arrived, and of the one who lost a visit without a new row of their own) and the
+    feature marts (the CRM attributes updated in place, the cutoffs since the customers' signups recomputed) then
+    equal a full refresh."""
     day_one, day_two, warehouse = tmp_path / "day_one", tmp_path / "day_two", tmp_path / "incremental.duckdb"
     shutil.copytree(dataset["raw"], day_one)
     crm = pq.read_table(day_one / "crm_customers.parquet")
     late = pc.ends_with(pc.fill_null(crm["customer_id"], ""), "7")
     pq.write_table(crm.filter(pc.invert(late)), day_one / "crm_customers.parquet")
-    models = ["+int_orders_validated", "+int_web_events_rolled_up_to_session_days"]
+    models = ["+int_orders_validated", "+customer_churn_features", "+customer_value_features"]
     dbt(["run", "--select", *models], day_one, warehouse)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         (waiting,) = con.execute(
@@ -74,7 +77,27 @@ def test_rows_that_arrive_before_their_customer_are_checked_again(dbt, dataset, 
             f"select event_id, customer_id, event_at {valid} order by event_id"
         ).fetchone()
         (winner,) = con.execute(f"select min(customer_id) {valid} and customer_id != ?", [loser]).fetchone()
+        (moved,) = con.execute(
+            "select customer_id from stg_crm__customers as crm where exists (select 1 from customer_value_features as"
+            " features where features.cutoff_date between crm.signup_date - 31 and crm.signup_date - 1)"
+            " and customer_id not in (select customer_id from int_orders_validated"
+            " where rejection_reason = 'order_before_signup') order by 1"
+        ).fetchone()
+        replanned, plan = con.execute(
+            "select customer_id, plan from customer_churn_features where customer_id != ? order by 1", [moved]
+        ).fetchone()
     shutil.copytree(dataset["raw"], day_two)
+    updates = crm.filter(pc.is_in(crm["customer_id"], pa.array([moved, replanned]))).to_pandas()
+    updates["updated_at"] = "2030-01-01 00:00:00"
+    is_moved = updates["customer_id"] == moved
+    updates.loc[is_moved, "signup_date"] = (
+        pd.to_datetime(updates.loc[is_moved, "signup_date"]) - timedelta(days=31)
+    ).dt.strftime("%Y-%m-%d")
+    updates.loc[~is_moved, "plan"] = next(other for other in crm["plan"].unique().to_pylist() if other != plan)
+    pq.write_table(
+        pa.concat_tables([pq.read_table(day_two / "crm_customers.parquet"), pa.Table.from_pandas(updates, crm.schema)]),
+        day_two / "crm_customers.parquet",
+    )
     events = pq.read_table(day_two / "web_events.parquet")
     earlier = (event_at - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S")
     late_visit = [[event_id], [winner], [earlier], ["page_view"], ["home"], [10]]
@@ -88,5 +111,11 @@ def test_rows_that_arrive_before_their_customer_are_checked_again(dbt, dataset, 
     with duckdb.connect(str(warehouse), read_only=True) as con:
         reason = "select rejection_reason from int_web_events_validated where event_id = ? and customer_id = ?"
         assert con.execute(reason, [event_id, loser]).fetchone() == ("duplicate_event_id",)
-    for table in ("int_orders_validated", "int_web_events_validated", "int_web_events_rolled_up_to_session_days"):
+    for table in (
+        "int_orders_validated",
+        "int_web_events_validated",
+        "int_web_events_rolled_up_to_session_days",
+        "customer_churn_features",
+        "customer_value_features",
+    ):
         assert table_hashes(warehouse)[table] == table_hashes(refreshed)[table], table

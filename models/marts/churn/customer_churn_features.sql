@@ -4,11 +4,31 @@
 -- activity in the churn_horizon_days after the cutoff, and null while that horizon is incomplete.
 -- Each feature is defined here; which ones the mart publishes (and the models read) is the
 -- churn_numeric_features and churn_categorical_features vars, in the types of the contract.
+-- Incremental (macros/incremental_features.sql): a run recomputes every row of the refreshed cutoffs and of the
+-- customers whose activity changed, and updates changed CRM attributes in place.
 {%- set horizon = var('churn_horizon_days') %}
+-- The incremental run reads the validated rows (macros/incremental_features.sql):
+-- depends_on: {{ ref('int_orders_validated') }}
+-- depends_on: {{ ref('int_web_events_validated') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook=[
+        "{% if is_incremental() %}{% set state = feature_mart_state() %}{{ delete_refreshed_rows(
+            ref('int_churn_cutoffs'),
+            refreshed_cutoffs(state, ref('int_churn_cutoffs'), [var('churn_horizon_days')]),
+            churn_refreshed_customers(state, var('churn_horizon_days')),
+        ) }}{% endif %}",
+        "{% if is_incremental() %}{{ update_crm_attributes(var('churn_categorical_features')) }}{% endif %}",
+    ],
+) }}
+{%- set state = feature_mart_state() %}
 {%- set recent = var('churn_recent_days') %}
 {%- set long_window = var('churn_long_window_days') %}
 {#- The activity features' longest window: the horizon, or the 30 days before the last 30. #}
 {%- set activity_window = [horizon, 2 * recent] | max %}
+{%- set windowed = 'windowed_activity' if is_incremental() else 'daily_activity' %}
 with
 
 daily_activity as (
@@ -26,6 +46,27 @@ customers as (
 as_of as (
     select * from {{ ref('int_as_of_date') }}
 ),
+{%- if is_incremental() %}
+
+refreshed_cutoffs as (
+    {{ refreshed_cutoffs(state, ref('int_churn_cutoffs'), [horizon]) }}
+),
+
+refreshed_customers as (
+    {{ churn_refreshed_customers(state, horizon) }}
+),
+
+-- The activity the windows below read: the refreshed customers', and the days in the refreshed cutoffs' windows.
+windowed_activity as (
+    select * from daily_activity
+    where
+        customer_id in (select refreshed_customers.customer_id from refreshed_customers)
+        or activity_date > (
+            select {{ dbt.dateadd('day', -activity_window, 'min(refreshed_cutoffs.cutoff_date)') }}
+            from refreshed_cutoffs
+        )
+),
+{%- endif %}
 
 -- The population's activity features: each cutoff joined only to the activity days of the windows they read
 -- (a band join), so a customer gone quiet long ago costs nothing at later cutoffs. The population at a cutoff
@@ -36,10 +77,15 @@ recent_activity as (
         daily_activity.*,
         {{ dbt.datediff('daily_activity.activity_date', 'cutoffs.cutoff_date', 'day') }} as days_before
     from cutoffs
-    inner join daily_activity
+    inner join {{ windowed }} as daily_activity
         on
             cutoffs.cutoff_date >= daily_activity.activity_date
             and {{ dbt.dateadd('day', -activity_window, 'cutoffs.cutoff_date') }} < daily_activity.activity_date
+    {%- if is_incremental() %}
+        where
+            cutoffs.cutoff_date in (select refreshed_cutoffs.cutoff_date from refreshed_cutoffs)
+            or daily_activity.customer_id in (select refreshed_customers.customer_id from refreshed_customers)
+    {%- endif %}
 ),
 
 recent as (
@@ -127,10 +173,15 @@ future_activity as (
         cutoffs.cutoff_date,
         daily_activity.customer_id
     from cutoffs
-    inner join daily_activity
+    inner join {{ windowed }} as daily_activity
         on
             cutoffs.cutoff_date < daily_activity.activity_date
             and {{ dbt.dateadd('day', horizon, 'cutoffs.cutoff_date') }} >= daily_activity.activity_date
+    {%- if is_incremental() %}
+        where
+            cutoffs.cutoff_date in (select refreshed_cutoffs.cutoff_date from refreshed_cutoffs)
+            or daily_activity.customer_id in (select refreshed_customers.customer_id from refreshed_customers)
+    {%- endif %}
     group by cutoffs.cutoff_date, daily_activity.customer_id
 ),
 
@@ -142,6 +193,9 @@ activity_gaps as (
         activity_date,
         lead(activity_date) over (partition by customer_id order by activity_date) as next_activity_date
     from daily_activity
+    {%- if is_incremental() %}
+        where customer_id in (select recent.customer_id from recent)
+    {%- endif %}
 ),
 
 churn_days as (
@@ -160,6 +214,9 @@ last_activity as (
         customer_id,
         max(activity_date) as last_activity_date
     from daily_activity
+    {%- if is_incremental() %}
+        where customer_id in (select recent.customer_id from recent)
+    {%- endif %}
     group by customer_id
 ),
 
@@ -195,7 +252,8 @@ labelled as (
             {{ dbt.datediff('with_crm.cutoff_date', 'coalesce(time_to_churn.churn_date, last_activity.last_activity_date)', 'day') }},
             0
         ) as days_to_churn,
-        case when time_to_churn.churn_date is not null then 1 else 0 end as churn_observed
+        case when time_to_churn.churn_date is not null then 1 else 0 end as churn_observed,
+        {{ dbt.current_timestamp() }} as validated_at
     from with_crm
     cross join as_of
     left join future_activity

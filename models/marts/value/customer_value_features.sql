@@ -4,6 +4,22 @@
 -- usage_minutes_next_30d the web usage in the engagement_window_days after it (each null while its window is
 -- incomplete). The cutoffs are int_value_forecast_cutoffs'. Beside the features: the value score,
 -- RFM score and engagement score as they stood at the cutoff (the rankings the forecast is compared with).
+-- Incremental (macros/incremental_features.sql): a run recomputes every row of the refreshed cutoffs, from the
+-- earliest changed activity less the longest label window on, and updates changed CRM attributes in place.
+-- The incremental run reads the validated rows (macros/incremental_features.sql):
+-- depends_on: {{ ref('int_orders_validated') }}
+-- depends_on: {{ ref('int_web_events_validated') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook=[
+        "{% if is_incremental() %}{{ delete_refreshed_rows(
+            ref('int_value_forecast_cutoffs'), value_refreshed_cutoffs(feature_mart_state())
+        ) }}{% endif %}",
+        "{% if is_incremental() %}{{ update_crm_attributes(var('value_forecast_categorical_features')) }}{% endif %}",
+    ],
+) }}
 {%- set settings = var('value_forecast') %}
 {%- set short_days, long_days = settings['short_days'], settings['long_days'] %}
 {%- set recent = var('engagement_trend_days') %}
@@ -31,6 +47,9 @@ as_of as (
 
 cutoffs as (
     select * from {{ ref('int_value_forecast_cutoffs') }}
+    {%- if is_incremental() %}
+        where cutoff_date in ({{ value_refreshed_cutoffs(feature_mart_state()) }})
+    {%- endif %}
 ),
 
 population as (
@@ -314,7 +333,8 @@ scored as (
         scores.rfm_score,
         {{ value_score_composite(
             'coalesce(scores.order_recency_norm, scores.engagement_score / 100.0)', 'scores.monetary_norm'
-        ) }} as value_score
+        ) }} as value_score,
+        {{ dbt.current_timestamp() }} as validated_at
     from measures
     inner join scores on measures.cutoff_date = scores.cutoff_date and measures.customer_id = scores.customer_id
 ),
