@@ -54,11 +54,15 @@
 {# The pre-hook's delete: the rows of cutoffs no longer in `cutoffs`, of the refreshed cutoffs (`refreshed`, a
    query) and of the customers in `customers` (a query: those the changed activity reaches, every cutoff). #}
 {% macro delete_refreshed_rows(cutoffs, refreshed, customers='select null') -%}
-    delete from {{ this }}
-    where
-        cutoff_date not in (select cutoffs.cutoff_date from {{ cutoffs }} as cutoffs)
-        or cutoff_date in ({{ refreshed }})
-        or customer_id in ({{ customers }})
+    {%- set stale %}
+        select held.customer_id, held.cutoff_date
+        from {{ this }} as held
+        where
+            held.cutoff_date not in (select cutoffs.cutoff_date from {{ cutoffs }} as cutoffs)
+            or held.cutoff_date in ({{ refreshed }})
+            or held.customer_id in ({{ customers }})
+    {%- endset %}
+    {{- delete_rows(stale, ['customer_id', 'cutoff_date']) }}
 {%- endmacro %}
 
 {# The pre-hook's update of the CRM attributes (`attributes`, 'unknown' when missing) and tenure_days of the rows

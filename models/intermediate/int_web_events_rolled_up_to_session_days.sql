@@ -8,7 +8,11 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where customer_id in ({{ customers_validated_since_last_run(ref('int_web_events_validated')) }}){% endif %}",
+    pre_hook="{% if is_incremental() %}{{ delete_rows(
+        'select distinct validated.customer_id from ('
+        ~ customers_validated_since_last_run(ref('int_web_events_validated')) ~ ') as validated',
+        ['customer_id'],
+    ) }}{% endif %}",
 ) }}
 with
 
