@@ -18,8 +18,8 @@ not part of the build), runs `python -m customer_scoring.publish` from scratch a
   build's limit costs.
 
 With --daily, the first build leaves out the raw rows of the history's last day (orders, web events and the
-CRM rows that signed up that day, and the bad rows dated later), then the full raw files are written back and
-the build runs again, as a daily run with one new day of data does.
+CRM rows that signed up that day, and the bad rows dated later), then they are added as a file per source, as a
+daily export delivers them, and the build runs again, as a daily run with one new day of data does.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -52,16 +53,24 @@ def generate(customers: int, seed: int, raw: Path) -> None:
     )  # fmt: skip
 
 
-def write_raw(full: Path, raw: Path, before_last_day: bool) -> None:
-    """Copy the raw files, leaving out the rows dated on or after the history's last day when `before_last_day`:
-    the generator's cutoff date (its bad rows include timestamps years ahead, so the raw maximum is not it)."""
-    raw.mkdir(parents=True, exist_ok=True)
+def write_raw(full: Path, raw: Path, new_day: Path | None) -> None:
+    """Copy the raw files. With `new_day`, the rows dated on or after the history's last day (the generator's cutoff
+    date: its bad rows include timestamps years ahead, so the raw maximum is not it) go there instead, each source's
+    to `<name>_<day>.parquet`: the day's export, which the daily run adds to the raw files."""
+    shutil.rmtree(raw, ignore_errors=True)
+    raw.mkdir(parents=True)
     last_day = json.loads((full.with_name(full.name + "-truth") / "manifest.json").read_text())["cutoff_date"]
     with duckdb.connect() as con:
         for name, column in SOURCES.items():
-            keep = f"coalesce(try_cast(substr({column}, 1, 10) as date) < '{last_day}', true)"
-            query = f"select * from '{full}/{name}.parquet'" + (f" where {keep}" if before_last_day else "")
-            con.execute(f"copy ({query}) to '{raw}/{name}.parquet' (format parquet)")
+            source = f"'{full}/{name}.parquet'"
+            if new_day is None:
+                con.execute(f"copy (select * from {source}) to '{raw}/{name}.parquet' (format parquet)")
+                continue
+            new_day.mkdir(parents=True, exist_ok=True)
+            before = f"coalesce(try_cast(substr({column}, 1, 10) as date) < '{last_day}', true)"
+            parts = [(before, raw / f"{name}.parquet"), (f"not {before}", new_day / f"{name}_{last_day}.parquet")]
+            for rows, target in parts:
+                con.execute(f"copy (select * from {source} where {rows}) to '{target}' (format parquet)")
 
 
 def tree_rss_bytes(root: int) -> int:
@@ -258,14 +267,15 @@ def main() -> None:
     run = args.work / f"run-{args.customers}-{args.seed}"
     for path in (run / "build.duckdb", run / "published.duckdb"):
         path.unlink(missing_ok=True)
-    raw = run / "raw"
-    write_raw(full, raw, before_last_day=args.daily)
+    raw, new_day = run / "raw", run / "new_day" if args.daily else None
+    write_raw(full, raw, new_day)
     print(f"# {args.customers:,} customers (seed {args.seed}), {os.cpu_count()} cores")
     label = "full build" + (" without the last day" if args.daily else "")
     report(label, run, build(run, raw, args.sample_seconds), args.slowest, args.floors)
     if args.daily:
-        write_raw(full, raw, before_last_day=False)
-        report("daily run (the last day added)", run, build(run, raw, args.sample_seconds), args.slowest, 0)
+        for day_file in sorted(new_day.iterdir()):
+            day_file.rename(raw / day_file.name)
+        report("daily run (the last day's files added)", run, build(run, raw, args.sample_seconds), args.slowest, 0)
 
 
 if __name__ == "__main__":

@@ -1,19 +1,73 @@
 {#
   The incremental load of a raw source in two steps, the same for orders and web events. The base model
   (staging) types each raw row and checks what the source alone can tell, once, appending the raw rows
-  not loaded before (new_raw_rows), stamped with loaded_at. The int_<entity>_validated model
-  (intermediate) checks the rows that passed against the CRM and rejects repeats of an id: it validates
-  the rows loaded since its last run and those waiting for their customer (rows_to_validate), ranked
-  with the loaded rows that share their id (reject_duplicates). The raw files are append-only, every raw
-  row is keyed by raw_row_key (see keyed_raw_rows), and both tables equal a full refresh but for loaded_at.
+  not loaded before (new_raw_rows) of the raw files it has not loaded whole (raw_files_to_load), stamped
+  with loaded_at. The int_<entity>_validated model (intermediate) checks the rows that passed against the
+  CRM and rejects repeats of an id: it validates the rows loaded since its last run and those waiting for
+  their customer (rows_to_validate), ranked with the loaded rows that share their id (reject_duplicates).
+  The raw files are append-only, every raw row is keyed by raw_row_key (see keyed_raw_rows), and both
+  tables equal a full refresh but for loaded_at.
 #}
 
-{# The raw rows of `keyed` (the source with its raw_row_key) not loaded before: all of them on a full refresh. #}
-{% macro new_raw_rows(keyed) -%}
+{# The raw files (raw_with_live_rows' raw_file: a file, the live log or the source table) an incremental base model
+   reads `raw_rows` (a raw_with_live_rows query) from: those holding another number of rows than it loaded from
+   them. The raw files are append-only, so one holding as many rows as were loaded from it holds no new one: a
+   daily run that adds a file reads that file alone. none on a full refresh: every file. #}
+{% macro raw_files_to_load(raw_rows) -%}
+    {%- if not (execute and is_incremental()) %}
+        {{- return(none) }}
+    {%- endif %}
+    {%- set changed %}
+        select counted.raw_file
+        from (
+            select raw_rows.raw_file, count(*) as row_count
+            from ({{ raw_rows }}) as raw_rows
+            group by raw_rows.raw_file
+        ) as counted
+        left join (
+            select loaded.raw_file, count(*) as row_count
+            from {{ this }} as loaded
+            group by loaded.raw_file
+        ) as held on counted.raw_file = held.raw_file
+        where held.row_count is null or held.row_count != counted.row_count
+    {%- endset %}
+    {{- return(run_query(changed).columns[0].values() | list) }}
+{%- endmacro %}
+
+{# The rows of `raw_rows` (a raw_with_live_rows query) in `files` (a raw_files_to_load list; none: every file). #}
+{% macro rows_of_raw_files(raw_rows, files) -%}
+    {%- if files is none %}
+        {{- raw_rows }}
+    {%- else %}
+    select raw_rows.*
+    from ({{ raw_rows }}) as raw_rows
+    where {{ raw_file_in(files, 'raw_rows') }}
+    {%- endif %}
+{%- endmacro %}
+
+{# Whether `relation`'s raw_file is one of `files` (a list of names). #}
+{% macro raw_file_in(files, relation) -%}
+    {%- if files %}
+        {{- relation }}.raw_file in (
+        {%- for file in files %}
+            '{{ file | replace("'", "''") }}'{{ ',' if not loop.last }}
+        {%- endfor %})
+    {%- else %}
+        {{- 'false' }}
+    {%- endif %}
+{%- endmacro %}
+
+{# The raw rows of `keyed` (the rows of `files` with their raw_row_key) not loaded before: all on a full refresh.
+   A key holds the row's file, so only the rows loaded from those files need matching. #}
+{% macro new_raw_rows(keyed, files) -%}
     select {{ keyed }}.*
     from {{ keyed }}
     {%- if is_incremental() %}
-        left join {{ this }} as loaded on {{ keyed }}.raw_row_key = loaded.raw_row_key
+        left join (
+            select loaded.raw_row_key
+            from {{ this }} as loaded
+            where {{ raw_file_in(files, 'loaded') }}
+        ) as loaded on {{ keyed }}.raw_row_key = loaded.raw_row_key
     where loaded.raw_row_key is null
     {%- endif %}
 {%- endmacro %}

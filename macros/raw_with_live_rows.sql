@@ -1,11 +1,14 @@
 {#
   The rows of a raw source and, when the raw sources are files, of its live log `live_table` (the items sent one
-  at a time, customer_scoring.ingest), in `columns`. The `text_columns` are cast to text in the raw rows, as the
-  live log holds them (a generated file's amounts are numbers). A line of the log being appended, or cut short
-  by a crash, reads as nulls: every stored item has its `id_column`, so the rows without one are left out.
+  at a time, customer_scoring.ingest), in `columns`, after raw_file: the file the row is read from (its name; the
+  live log's path under the raw directory; the source table's name when the raw sources are tables). The
+  `text_columns` are cast to text in the raw rows, as the live log holds them (a generated file's amounts are
+  numbers). A line of the log being appended, or cut short by a crash, reads as nulls: every stored item has its
+  `id_column`, so the rows without one are left out.
 #}
 {% macro raw_with_live_rows(raw, live_table, columns, id_column, text_columns=[]) -%}
     select
+        {{ "parse_filename(filename)" if var('raw_sources') == 'files' else "'" ~ raw.identifier ~ "'" }} as raw_file,
         {%- for column in columns %}
             {%- if column in text_columns %}
         cast({{ column }} as {{ dbt.type_string() }}) as {{ column }}{{ ',' if not loop.last }}
@@ -17,6 +20,7 @@
     {%- if var('raw_sources') == 'files' %}
     union all
     select
+        'live/{{ live_table }}.jsonl' as raw_file,
         {%- for column in columns %}
         {{ column }}{{ ',' if not loop.last }}
         {%- endfor %}

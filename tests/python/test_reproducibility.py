@@ -3,6 +3,7 @@ no score history. And rows that arrive before their customer are checked again w
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import timedelta
 
@@ -55,12 +56,12 @@ def test_a_rebuild_publishes_identical_tables_and_a_rerun_adds_no_history(dbt, d
 
 def test_rows_that_arrive_before_their_customer_are_checked_again(dbt, dataset, tmp_path):
     """Day one: the CRM lacks some customers whose orders and visits are there; day two: they arrive, with a late
-    visit that reuses a loaded visit's id an hour earlier, by another customer, so the loaded one becomes the
-    duplicate; and two customers' newer CRM records, one with another plan, one signed up a month earlier (over a
-    value-forecast cutoff). The incremental validated tables, the session roll-up of the visits validated
-    anew (of the customers who arrived, and of the one who lost a visit without a new row of their own) and the
-    feature marts (the CRM attributes updated in place, the cutoffs since the customers' signups recomputed) then
-    equal a full refresh."""
+    visit, in a file of its own, that reuses a loaded visit's id an hour earlier, by another customer, so the loaded
+    one becomes the duplicate; and, in another new file, two customers' newer CRM records, one with another plan, one
+    signed up a month earlier (over a value-forecast cutoff). The events are loaded from the new file alone; the
+    incremental base and validated tables, the session roll-up of the visits validated anew (of the customers who
+    arrived, and of the one who lost a visit without a new row of their own) and the feature marts (the CRM
+    attributes updated in place, the cutoffs since the customers' signups recomputed) then equal a full refresh."""
     day_one, day_two, warehouse = tmp_path / "day_one", tmp_path / "day_two", tmp_path / "incremental.duckdb"
     shutil.copytree(dataset["raw"], day_one)
     crm = pq.read_table(day_one / "crm_customers.parquet")
@@ -94,17 +95,15 @@ def test_rows_that_arrive_before_their_customer_are_checked_again(dbt, dataset, 
         pd.to_datetime(updates.loc[is_moved, "signup_date"]) - timedelta(days=31)
     ).dt.strftime("%Y-%m-%d")
     updates.loc[~is_moved, "plan"] = next(other for other in crm["plan"].unique().to_pylist() if other != plan)
-    pq.write_table(
-        pa.concat_tables([pq.read_table(day_two / "crm_customers.parquet"), pa.Table.from_pandas(updates, crm.schema)]),
-        day_two / "crm_customers.parquet",
-    )
+    pq.write_table(pa.Table.from_pandas(updates, crm.schema), day_two / "crm_customers_updates.parquet")
     events = pq.read_table(day_two / "web_events.parquet")
     earlier = (event_at - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S")
     late_visit = [[event_id], [winner], [earlier], ["page_view"], ["home"], [10]]
-    pq.write_table(
-        pa.concat_tables([events, pa.table(late_visit, schema=events.schema)]), day_two / "web_events.parquet"
-    )
+    pq.write_table(pa.table(late_visit, schema=events.schema), day_two / "web_events_late.parquet")
     dbt(["run", "--select", *models], day_two, warehouse)
+    # The events file loaded on day one holds as many rows as were loaded from it: day two reads the new one alone.
+    load = (tmp_path / "target/compiled/customer_scoring/models/staging/web/base/base_web__events.sql").read_text()
+    assert set(re.findall(r"raw_file in \(\s*([^)]*?)\s*\)", load)) == {"'web_events_late.parquet'"}
     refreshed = tmp_path / "full_refresh.duckdb"
     dbt(["run", "--select", *models], day_two, refreshed)
     assert waiting > 100
@@ -112,6 +111,7 @@ def test_rows_that_arrive_before_their_customer_are_checked_again(dbt, dataset, 
         reason = "select rejection_reason from int_web_events_validated where event_id = ? and customer_id = ?"
         assert con.execute(reason, [event_id, loser]).fetchone() == ("duplicate_event_id",)
     for table in (
+        "base_web__events",
         "int_orders_validated",
         "int_web_events_validated",
         "int_web_events_rolled_up_to_session_days",

@@ -1,23 +1,26 @@
 -- Every raw order row (the raw file's and the live log's), typed, with the first check of its own it fails
 -- (null when it passes); the checks that need the CRM or other rows are int_orders_validated's. Incremental
--- (new_raw_rows): a run types and checks only the raw rows not loaded before, so the clock is read when a row
--- loads, and stamps them loaded_at. customer_scoring.ingest applies the same checks to live items.
+-- (raw_files_to_load, new_raw_rows): a run reads only the raw files holding rows it has not loaded, types and
+-- checks only the raw rows not loaded before, so the clock is read when a row loads, and stamps them loaded_at.
+-- customer_scoring.ingest applies the same checks to live items.
 {%- set raw_columns = ['order_id', 'customer_id', 'order_ts', 'amount', 'currency', 'status'] %}
 {%- set raw_rows = raw_with_live_rows(source('shop', 'orders'), 'orders', raw_columns, 'order_id', text_columns=['amount']) %}
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
+{%- set files = raw_files_to_load(raw_rows) %}
 with
 
 keyed as (
-    {{ keyed_raw_rows(raw_rows, raw_columns) }}
+    {{ keyed_raw_rows(rows_of_raw_files(raw_rows, files), ['raw_file'] + raw_columns) }}
 ),
 
 new_rows as (
-    {{ new_raw_rows('keyed') }}
+    {{ new_raw_rows('keyed', files) }}
 ),
 
 typed as (
     select
         raw_row_key,
+        raw_file,
         order_id as raw_order_id,
         nullif(trim(order_id), '') as order_id,
         nullif(trim(customer_id), '') as customer_id,
@@ -39,6 +42,7 @@ typed as (
 final as (
     select
         raw_row_key,
+        raw_file,
         {{ raw_text_unless_typed('raw_order_id', 'order_id') }} as raw_order_id,
         order_id,
         customer_id,
