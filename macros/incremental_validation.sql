@@ -184,3 +184,31 @@
             and validated.validated_at > '{{ since }}'
         {%- endif %}
 {%- endmacro %}
+
+{# int_customer_daily_activity's customers to recompute: those of the rows of int_orders_validated or
+   int_web_events_validated written since its last run (its latest validated_at), and those with valid orders or
+   session days dated between its latest day and the as-of date (which moved, either way, since). #}
+{% macro customers_with_new_activity() -%}
+    {%- set latest = run_query(
+        'select cast(max(activity_date) as ' ~ dbt.type_string() ~ ') from ' ~ this
+    ).columns[0].values()[0] if execute and is_incremental() %}
+    {%- set latest_day = "cast('" ~ (latest or '0001-01-01') ~ "' as date)" %}
+    {%- set earlier = 'least(' ~ latest_day ~ ', as_of.as_of_date)' %}
+    {%- set later = 'greatest(' ~ latest_day ~ ', as_of.as_of_date)' %}
+    {{ customers_validated_since_last_run(ref('int_orders_validated')) }}
+    union
+    {{ customers_validated_since_last_run(ref('int_web_events_validated')) }}
+    union
+    select orders.customer_id
+    from {{ ref('int_orders_validated') }} as orders
+    cross join {{ ref('int_as_of_date') }} as as_of
+    where
+        orders.rejection_reason is null
+        and orders.order_date > {{ earlier }}
+        and orders.order_date <= {{ later }}
+    union
+    select session_days.customer_id
+    from {{ ref('int_web_events_rolled_up_to_session_days') }} as session_days
+    cross join {{ ref('int_as_of_date') }} as as_of
+    where session_days.activity_date > {{ earlier }} and session_days.activity_date <= {{ later }}
+{%- endmacro %}

@@ -1,13 +1,31 @@
 -- One row per customer and day with any order or identified web activity, up to the as-of date.
+-- Incremental: a customer's rows are a function of their valid orders and session days alone, so a run deletes
+-- and recomputes the rows of the customers in customers_with_new_activity.
+-- The incremental run reads the validated events (customers_with_new_activity):
+-- depends_on: {{ ref('int_web_events_validated') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{% if is_incremental() %}{{ delete_rows(
+        'select distinct changed.customer_id from (' ~ customers_with_new_activity() ~ ') as changed', ['customer_id']
+    ) }}{% endif %}",
+) }}
 with
 
 orders as (
     select * from {{ ref('int_orders_validated') }}
     where rejection_reason is null
+    {% if is_incremental() -%}
+        and customer_id in ({{ customers_with_new_activity() }})
+    {%- endif %}
 ),
 
 session_days as (
     select * from {{ ref('int_web_events_rolled_up_to_session_days') }}
+    {% if is_incremental() -%}
+        where customer_id in ({{ customers_with_new_activity() }})
+    {%- endif %}
 ),
 
 as_of as (
@@ -53,7 +71,8 @@ final as (
         coalesce(daily_web.pages_viewed, 0) as pages_viewed,
         coalesce(daily_web.features_clicked, 0) as features_clicked,
         coalesce(daily_web.usage_minutes, 0) as usage_minutes,
-        daily_web.last_event_at
+        daily_web.last_event_at,
+        {{ dbt.current_timestamp() }} as validated_at
     from daily_orders
     full outer join daily_web
         on

@@ -50,12 +50,13 @@ def spark_env(tmp_path_factory):
 @pytest.fixture(scope="module")
 def spark_build(dbt, dataset, spark_env) -> Path:
     """`dbt build --target spark` of the end-to-end dataset (models, seeds, snapshot, every test), then the
-    incremental models run again, as the next day's run would (their merges and pre-hook deletes on Delta; the
-    feature marts recompute the as-of cutoff): its target dir."""
+    incremental models of staging, intermediate and the marts run again, as the next day's run would (their merges
+    and pre-hook deletes on Delta; the feature marts recompute the as-of cutoff): its target dir."""
     build = Path(spark_env["CUSTOMER_SCORING_SPARK_DIR"]) / "build"
     # The spark target ignores the DuckDB path run_dbt passes; dbt's target dir goes beside it.
     dbt(["build", "--target", "spark"], dataset["raw"], build / "unused.duckdb", env=spark_env)
-    rerun = ["run", "--target", "spark", "--select", "config.materialized:incremental"]
+    layers = [f"config.materialized:incremental,path:models/{layer}" for layer in ("staging", "intermediate", "marts")]
+    rerun = ["run", "--target", "spark", "--select", *layers]
     dbt(rerun, dataset["raw"], build / "unused.duckdb", env=spark_env)
     return build / "target"
 
