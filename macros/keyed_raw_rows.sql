@@ -1,8 +1,9 @@
 {#
   The raw rows `raw_rows` (a query over an append-only source, its text inlined) in `columns`, each with its
   raw_row_key: a hash of every one of them (the base models pass raw_file first, so a key holds its file), then '-'
-  and the row's occurrence number among the rows with that hash, so exact copies get keys of their own. Only the hashes that repeat are numbered (a window over them alone, ordered
-  by every column so that two different rows sharing a hash keep their numbers); every other row is its hash's '-1'.
+  and the row's occurrence number among the rows with that hash, so exact copies get keys of their own. Only the
+  hashes that repeat are numbered (a window over them alone, ordered by every column so that two different rows
+  sharing a hash keep their numbers); every other row is its hash's '-1'.
   The query is inlined four times rather than read from a CTE, which DuckDB would materialize whole; numbering
   every row would sort them all (56 M events at 1M customers: 182 s -> 156 s for base_web__events, alone).
 #}

@@ -8,7 +8,7 @@
 #}
 {% macro raw_with_live_rows(raw, live_table, columns, id_column, text_columns=[]) -%}
     select
-        {{ "parse_filename(filename)" if var('raw_sources') == 'files' else "'" ~ raw.identifier ~ "'" }} as raw_file,
+        {{ raw_file_name() if var('raw_sources') == 'files' else "'" ~ raw.identifier ~ "'" }} as raw_file,
         {%- for column in columns %}
             {%- if column in text_columns %}
         cast({{ column }} as {{ dbt.type_string() }}) as {{ column }}{{ ',' if not loop.last }}
@@ -27,4 +27,18 @@
     from {{ source('live', live_table) }}
     where {{ id_column }} is not null
     {%- endif %}
+{%- endmacro %}
+
+{# The name of the file a raw row is read from: DuckDB's read_parquet(..., filename = true) column; Spark's file
+   metadata (the raw files are registered as tables located at them). #}
+{% macro raw_file_name() -%}
+    {{ return(adapter.dispatch('raw_file_name', 'customer_scoring')()) }}
+{%- endmacro %}
+
+{% macro default__raw_file_name() -%}
+    _metadata.file_name
+{%- endmacro %}
+
+{% macro duckdb__raw_file_name() -%}
+    parse_filename(filename)
 {%- endmacro %}
