@@ -80,15 +80,20 @@ def _check_utf8(path: Path) -> None:
             pending = data[end:]
 
 
+def _source_files(out_dir: Path, name: str) -> list[Path]:
+    """A raw source's files in `out_dir`: every `<name>*.parquet`, as the models read them."""
+    return sorted(out_dir.glob(f"{name}*.parquet"))
+
+
 def _raw_files_to_write(out_dir: Path, replace: bool, keep: dict[str, bool]) -> list[str]:
-    """The raw sources to write: every one not kept, and only over an existing file with replace."""
+    """The raw sources to write: every one not kept, and only over existing files with replace."""
     for name, flag in KEEP_FLAGS.items():
         if keep[name] and not (out_dir / f"{name}.parquet").exists():
             raise FileNotFoundError(f"{flag}: there is no {out_dir / name}.parquet to keep")
     names = [name for name in RAW_SCHEMAS if not keep.get(name)]
-    # A file left from another dataset (a generated CRM) would silently reject every imported order; a raw
-    # file's live log (rows sent to the API) starts empty with it.
-    existing = [f"{name}.parquet" for name in names if (out_dir / f"{name}.parquet").exists()] + [
+    # A file left from another dataset (a generated CRM, a day's export) would be read with the import and silently
+    # reject every imported order; a raw file's live log (rows sent to the API) starts empty with it.
+    existing = [path.name for name in names for path in _source_files(out_dir, name)] + [
         f"live/{name}.jsonl"
         for name in names
         if name in LIVE_SCHEMAS and log_path(out_dir, name).exists() and log_path(out_dir, name).stat().st_size
@@ -201,6 +206,8 @@ def import_orders(
         raise ValueError(f"no {date!r} value parses {how}; the first is {first!r}")
     con.register("orders", orders)
     out_dir.mkdir(parents=True, exist_ok=True)
+    for path in [path for name in to_write for path in _source_files(out_dir, name)]:
+        path.unlink()  # replaced: the files written below are each source's only ones
     written = {"orders": orders.num_rows}
     pq.write_table(orders.drop(["order_date"]).cast(ORDERS_SCHEMA), out_dir / "orders.parquet")
 

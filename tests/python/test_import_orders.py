@@ -201,6 +201,10 @@ def test_refuses_raw_files_already_in_out(name, csv_file, generated, capsys):
 
 
 def test_replace_writes_every_raw_file_anew(csv_file, generated):
+    # A day's export beside the file is the source's too: it would be read with the import.
+    (generated / "orders.parquet").rename(generated / "orders_2025-12-31.parquet")
+    with pytest.raises(SystemExit):
+        _import_into(csv_file, generated)
     _import_into(csv_file, generated, "--replace")
     assert _rows(generated) == {"orders": 7, "crm_customers": 3, "web_events": 0}
     assert [path.stat().st_size for path in sorted((generated / "live").iterdir())] == [0, 0]
