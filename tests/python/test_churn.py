@@ -44,7 +44,7 @@ def test_features_ignore_everything_after_their_cutoff(dbt, con, dataset, tmp_pa
     rewritten = tmp_path / "warehouse.duckdb"
     dbt(["run", "--select", "+customer_churn_features", "--vars", "{as_of_date: '2025-12-31'}"], raw, rewritten)
     query = (
-        "select * exclude (churned, days_to_churn, churn_observed) from customer_churn_features "
+        "select * exclude (churned, days_to_churn, churn_observed, validated_at) from customer_churn_features "
         f"where cutoff_date = '{LEAKAGE_CUTOFF}' order by 1"
     )
     original = con.execute(query).df()

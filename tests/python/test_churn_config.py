@@ -18,9 +18,10 @@ CHURN_YMLS = [
     PROJECT_DIR / "models/fitting/churn/_churn__models.yml",
     PROJECT_DIR / "python_models/fitting/churn/_churn__python_models.yml",
 ]
-# customer_churn_features: the keys before the features and the targets after them.
+# customer_churn_features: the keys before the features, the targets after them, then when a run wrote the row.
 KEYS = ["customer_id", "cutoff_date"]
 TARGETS = ["churned", "days_to_churn", "churn_observed"]
+WRITTEN = ["validated_at"]
 
 
 def contract_columns(path: Path, model: str) -> list[str]:
@@ -29,8 +30,8 @@ def contract_columns(path: Path, model: str) -> list[str]:
 
 
 def contract_disagreements(columns: list[str], numeric: list[str], categorical: list[str]) -> list[str]:
-    """How the contract's columns differ from the keys, the feature vars in order, and the targets."""
-    expected = KEYS + numeric + categorical + TARGETS
+    """How the contract's columns differ from the keys, the feature vars in order, the targets and the run column."""
+    expected = KEYS + numeric + categorical + TARGETS + WRITTEN
     if columns == expected:
         return []
     found = [f"{c} is in the contract, not in the vars" for c in columns if c not in expected]
