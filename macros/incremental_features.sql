@@ -93,13 +93,9 @@
 {% macro churn_refreshed_customers(state, horizon) -%}
     {%- if state and state.since %}
         {%- set last_as_of = "cast('" ~ state.last_as_of ~ "' as date)" %}
-    select orders.customer_id
-    from {{ ref('int_orders_validated') }} as orders
-    where orders.validated_at > '{{ state.since }}'
+    {{ customers_validated_since_last_run(ref('int_orders_validated')) }}
     union
-    select events.customer_id
-    from {{ ref('int_web_events_validated') }} as events
-    where events.customer_id is not null and events.validated_at > '{{ state.since }}'
+    {{ customers_validated_since_last_run(ref('int_web_events_validated')) }}
     union
     select daily_activity.customer_id
     from {{ ref('int_customer_daily_activity') }} as daily_activity

@@ -6,7 +6,6 @@
 -- churn_numeric_features and churn_categorical_features vars, in the types of the contract.
 -- Incremental (macros/incremental_features.sql): a run recomputes every row of the refreshed cutoffs and of the
 -- customers whose activity changed, and updates changed CRM attributes in place.
-{%- set horizon = var('churn_horizon_days') %}
 -- The incremental run reads the validated rows (macros/incremental_features.sql):
 -- depends_on: {{ ref('int_orders_validated') }}
 -- depends_on: {{ ref('int_web_events_validated') }}
@@ -24,6 +23,7 @@
     ],
 ) }}
 {%- set state = feature_mart_state() %}
+{%- set horizon = var('churn_horizon_days') %}
 {%- set recent = var('churn_recent_days') %}
 {%- set long_window = var('churn_long_window_days') %}
 {#- The activity features' longest window: the horizon, or the 30 days before the last 30. #}
