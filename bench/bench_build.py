@@ -73,23 +73,26 @@ def write_raw(full: Path, raw: Path, new_day: Path | None) -> None:
                 con.execute(f"copy (select * from {source} where {rows}) to '{target}' (format parquet)")
 
 
-def tree_rss_bytes(root: int) -> int:
-    """Resident memory of `root` and every process below it, from /proc (0 for a process that just ended)."""
-    pages, frontier = 0, [root]
+def tree_memory_bytes(root: int) -> tuple[int, int]:
+    """Resident memory of `root` and every process below it, and the largest of their high-water marks (VmHWM),
+    from /proc (a process that just ended counts 0)."""
+    rss, high_water, frontier = 0, 0, [root]
     while frontier:
         pid = frontier.pop()
         try:
-            pages += int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+            status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+            rss += int(status["VmRSS"].split()[0]) * 1024
+            high_water = max(high_water, int(status["VmHWM"].split()[0]) * 1024)
             for children in Path(f"/proc/{pid}/task").glob("*/children"):
                 frontier += [int(child) for child in children.read_text().split()]
-        except OSError:  # ended meanwhile
+        except (OSError, KeyError):  # ended meanwhile (a zombie has no VmRSS)
             continue
-    return pages * os.sysconf("SC_PAGE_SIZE")
+    return rss, high_water
 
 
-def build(work: Path, raw: Path, sample_seconds: float) -> tuple[float, float, list[tuple[datetime, int]]]:
+def build(work: Path, raw: Path, sample_seconds: float) -> tuple[float, float, list[tuple[datetime, int, int]]]:
     """Run the build and publish; return its wall seconds, the largest process's peak RSS in GB and the
-    (UTC time, RSS bytes) samples of the whole process tree."""
+    (UTC time, RSS bytes, largest high-water mark) samples of the whole process tree."""
     env = {**os.environ, "CUSTOMER_SCORING_RAW_DIR": str(raw), "DO_NOT_TRACK": "1"}
     env["DBT_PROFILES_DIR"] = str(PROJECT_DIR)
     command = [
@@ -98,12 +101,12 @@ def build(work: Path, raw: Path, sample_seconds: float) -> tuple[float, float, l
     ]  # fmt: skip
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=subprocess.DEVNULL)
-    samples: list[tuple[datetime, int]] = []
+    samples: list[tuple[datetime, int, int]] = []
     done = threading.Event()
 
     def sample() -> None:
         while not done.wait(sample_seconds):
-            samples.append((datetime.now(UTC).replace(tzinfo=None), tree_rss_bytes(process.pid)))
+            samples.append((datetime.now(UTC).replace(tzinfo=None), *tree_memory_bytes(process.pid)))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -185,16 +188,27 @@ def shared_share(node: dict, nodes: list[dict]) -> float:
     return shared / max((end - start).total_seconds(), 1e-9)
 
 
-def peak_while_running(node: dict, samples: list[tuple[datetime, int]]) -> float:
+def peak_while_running(node: dict, samples: list[tuple[datetime, int, int]]) -> float:
     """The largest RSS sample (GB) taken while the node ran; 0 when it ran between two samples."""
     started, completed = _utc(node["started"]), _utc(node["completed"])
-    return max((rss for at, rss in samples if started <= at <= completed), default=0) / 2**30
+    return max((rss for at, rss, _ in samples if started <= at <= completed), default=0) / 2**30
+
+
+def high_water_rise(nodes: list[dict], samples: list[tuple[datetime, int, int]]) -> tuple[float, list[str]]:
+    """The largest high-water mark sampled (GB) and the nodes running between the sample that first shows it and
+    the one before: a peak too brief for the RSS samples still moves the mark, which the kernel keeps."""
+    if len(samples) < 2:
+        return 0.0, []
+    mark = max(high_water for _, _, high_water in samples)
+    first = next(i for i, (_, _, high_water) in enumerate(samples) if high_water == mark)
+    since, until = samples[max(first - 1, 0)][0], samples[first][0]
+    return mark / 2**30, [n["name"] for n in nodes if _utc(n["started"]) <= until and _utc(n["completed"]) >= since]
 
 
 def report(
     label: str,
     work: Path,
-    run: tuple[float, float, list[tuple[datetime, int]]],
+    run: tuple[float, float, list[tuple[datetime, int, int]]],
     slowest: int,
     floors: int,
 ) -> None:
@@ -223,8 +237,11 @@ def report(
         )
     # Tests too: a data test on a large table runs a query as heavy as a model's.
     by_memory = sorted(nodes, key=lambda n: -peak_while_running(n, samples))
-    sampled = max((rss for _, rss in samples), default=0) / 2**30
+    sampled = max((rss for _, rss, _ in samples), default=0) / 2**30
     print(f"\nThe largest sample of the whole run: {sampled:.1f} GB (the peak above is the kernel's high-water mark).")
+    mark, running = high_water_rise(nodes, samples)
+    running = ", ".join(running) or "no dbt node"
+    print(f"The largest high-water mark sampled, {mark:.1f} GB, first showed while these ran: {running}.")
     print("\n| nodes running at the highest RSS | seconds | peak RSS while it ran (GB) |\n| --- | ---: | ---: |")
     for node in by_memory[:slowest]:
         print(f"| {node['name']} | {node['seconds']:,.1f} | {peak_while_running(node, samples):.1f} |")
