@@ -121,33 +121,43 @@ class ValueVersion:
     features: FeatureSet
     columns: list[str]
 
-    def _parts(self, rows: pd.DataFrame, parts=PARTS) -> dict[str, np.ndarray]:
-        matrix = self.features.design_matrix(rows, self.columns)
+    def _parts(self, matrix: pd.DataFrame, parts=PARTS) -> dict[str, np.ndarray]:
         return {
-            part: np.zeros(len(rows)) if model is None else model.predict(matrix).astype(float)
+            part: np.zeros(len(matrix)) if model is None else model.predict(matrix).astype(float)
             for part, model in ((part, self.regressors[part]) for part in parts)
         }
 
+    def _matrix(self, rows: pd.DataFrame) -> pd.DataFrame:
+        return self.features.design_matrix(rows, self.columns)
+
     def usage(self, rows: pd.DataFrame) -> np.ndarray:
         """The forecast web usage minutes of the next engagement window of each row."""
-        return self._parts(rows, [USAGE])[USAGE]
+        return self._parts(self._matrix(rows), [USAGE])[USAGE]
 
     def forecast(self, rows: pd.DataFrame) -> dict[str, np.ndarray]:
         """The short and long windows' forecast spend (keyed as WINDOWS) of each row."""
-        parts = self._parts(rows)
-        return {"short_days": parts["short"], "long_days": parts["short"] + parts["rest"]}
+        return _windows(self._parts(self._matrix(rows)))
 
     def contributions(self, rows: pd.DataFrame) -> np.ndarray:
         """Per design-matrix column, its contribution to the log of the long forecast: each part's SHAP
         contributions to its raw (log) margin, weighted by that part's share of the sum (to first order, how the
         log of a sum moves with the logs of its parts)."""
-        matrix = self.features.design_matrix(rows, self.columns)
-        parts = self._parts(rows)
+        matrix = self._matrix(rows)
+        return self._contributions(matrix, self._parts(matrix))
+
+    def explained_forecast(self, rows: pd.DataFrame) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+        """`forecast`, `usage` and `contributions` of the rows from one design matrix and one prediction per
+        regressor (what scoring reads)."""
+        matrix = self._matrix(rows)
+        parts = self._parts(matrix, (*PARTS, USAGE))
+        return _windows(parts), parts[USAGE], self._contributions(matrix, parts)
+
+    def _contributions(self, matrix: pd.DataFrame, parts: dict[str, np.ndarray]) -> np.ndarray:
         total = parts["short"] + parts["rest"]
-        contributions = np.zeros((len(rows), len(self.columns)))
+        contributions = np.zeros(matrix.shape)
         for part in PARTS:
             if self.regressors[part] is not None:
-                share = np.divide(parts[part], total, out=np.zeros(len(rows)), where=total > 0)
+                share = np.divide(parts[part], total, out=np.zeros(len(matrix)), where=total > 0)
                 contributions += self._explainers[part].contributions(matrix) * share[:, None]
         return contributions
 
@@ -182,6 +192,10 @@ class ValueVersion:
                 regressors[part] = xgb.XGBRegressor()
                 regressors[part].load_model(bytearray(booster, "utf-8"))
         return cls(regressors, FeatureSet(saved["numeric"], saved["categorical"]), saved["columns"])
+
+
+def _windows(parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {"short_days": parts["short"], "long_days": parts["short"] + parts["rest"]}
 
 
 def fit_forecast(rows: pd.DataFrame, settings: ForecastSettings, seed: int = 0) -> ValueVersion:
@@ -223,12 +237,12 @@ def forecast_scores(rows: pd.DataFrame, version: ValueVersion | None, settings: 
     if version is None:
         return empty_frame(SCORE_COLUMNS)
     scoring = rows.reset_index(drop=True)
-    forecasts = version.forecast(scoring)
+    forecasts, usage, contributions = version.explained_forecast(scoring)
     long = forecasts["long_days"]
     last = scoring["revenue_last_90d"].to_numpy(dtype=float)
     order_value = scoring["lifetime_revenue"].sum() / max(scoring["lifetime_orders"].sum(), 1)
     percentile = (pd.Series(long).rank(method="min").to_numpy() - 1) / max(len(long) - 1, 1)  # as percent_rank
-    top = np.argsort(-version.contributions(scoring), axis=1, kind="stable")  # raising the forecast most first
+    top = np.argsort(-contributions, axis=1, kind="stable")  # raising the forecast most first
     names = np.array(version.columns)
     return pd.DataFrame(
         {
@@ -240,7 +254,7 @@ def forecast_scores(rows: pd.DataFrame, version: ValueVersion | None, settings: 
             "value_trend": _trend(forecasts["short_days"], last, order_value, settings.trend_stable_band),
             "forecast_percentile": percentile,
             "is_high_value_forecast": percentile >= 1 - settings.high_value_share,
-            USAGE_FORECAST: version.usage(scoring),
+            USAGE_FORECAST: usage,
             **{f"driver_{rank}": names[top[:, rank - 1]] for rank in range(1, DRIVERS + 1)},
         }
     ).astype(SCORE_COLUMNS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 
@@ -21,10 +22,19 @@ class FeatureSet:
     categorical: list[str]
 
     def design_matrix(self, rows: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
-        """Numeric features plus one-hot categories, aligned to `columns` when given (scoring time)."""
-        matrix = pd.get_dummies(rows[self.numeric + self.categorical], columns=self.categorical, dtype=float)
-        matrix = matrix.astype(float)
-        return matrix if columns is None else matrix.reindex(columns=columns, fill_value=0.0)
+        """Numeric features as floats plus one-hot categories, named and ordered as pandas' `get_dummies` names
+        them (`<column>_<value>`, values sorted, none set for a missing value); aligned to `columns` when given
+        (scoring time: a category unseen in training is dropped, one absent from `rows` is all 0). Assembled as
+        one float array: get_dummies, astype and reindex each copy a wide frame block by block."""
+        named = {name: rows[name].to_numpy(dtype=float, na_value=np.nan) for name in self.numeric}
+        for name in self.categorical:
+            categories = pd.Categorical(rows[name])
+            for code, value in enumerate(categories.categories):
+                named[f"{name}_{value}"] = (categories.codes == code).astype(float)
+        names = list(named) if columns is None else list(columns)
+        zeros = np.zeros(len(rows))
+        matrix = np.column_stack([named.get(name, zeros) for name in names]) if names else np.empty((len(rows), 0))
+        return pd.DataFrame(matrix, index=rows.index, columns=names)
 
 
 def at_most(rows: pd.DataFrame, max_rows: int) -> pd.DataFrame:
