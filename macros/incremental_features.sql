@@ -150,13 +150,26 @@
             from {{ ref('int_web_events_validated') }} as events
             where events.customer_id is not null and events.validated_at > '{{ state.since }}'
             union all
-            -- The first identified visits: every cutoff's value score stops ranking order recency alone.
+            -- The first identified visits: every cutoff's value score stops ranking order recency alone. One
+            -- row of each kind answers (validated_at's zone maps skip the row groups outside either range).
             select cast('0001-01-01' as date) as changed_date
-            from {{ ref('int_web_events_validated') }} as events
-            where events.customer_id is not null and events.rejection_reason is null
-            having
-                count(case when events.validated_at > '{{ state.since }}' then 1 end) > 0
-                and count(case when events.validated_at <= '{{ state.since }}' then 1 end) = 0
+            from (
+                select events.event_id
+                from {{ ref('int_web_events_validated') }} as events
+                where
+                    events.customer_id is not null
+                    and events.rejection_reason is null
+                    and events.validated_at > '{{ state.since }}'
+                limit 1
+            ) as new_visit
+            where not exists (
+                select events.event_id
+                from {{ ref('int_web_events_validated') }} as events
+                where
+                    events.customer_id is not null
+                    and events.rejection_reason is null
+                    and events.validated_at <= '{{ state.since }}'
+            )
             {%- if crm_signup %}
                 union all
                 select cast('{{ crm_signup }}' as date) as changed_date

@@ -212,3 +212,22 @@
     cross join {{ ref('int_as_of_date') }} as as_of
     where session_days.activity_date > {{ earlier }} and session_days.activity_date <= {{ later }}
 {%- endmacro %}
+
+{# fct_web_sessions' customers to recompute: those of the rows of int_web_events_validated written since its last
+   run, and those with session days dated between its latest dates and the as-of date (which moved, either way,
+   since). A session holds its days up to the as-of date; the latest included day lies between the latest
+   session_date and the latest ended_at's date, so that span bounds the days whose inclusion can change. #}
+{% macro customers_with_new_sessions() -%}
+    {%- set latest = run_query(
+        'select cast(max(session_date) as ' ~ dbt.type_string() ~ '), cast(max(cast(ended_at as date)) as '
+        ~ dbt.type_string() ~ ') from ' ~ this
+    ).rows[0] if execute and is_incremental() else [none, none] %}
+    {%- set earlier = "least(cast('" ~ (latest[0] or '0001-01-01') ~ "' as date), as_of.as_of_date)" %}
+    {%- set later = "greatest(cast('" ~ (latest[1] or '0001-01-01') ~ "' as date), as_of.as_of_date)" %}
+    {{ customers_validated_since_last_run(ref('int_web_events_validated')) }}
+    union
+    select session_days.customer_id
+    from {{ ref('int_web_events_rolled_up_to_session_days') }} as session_days
+    cross join {{ ref('int_as_of_date') }} as as_of
+    where session_days.activity_date > {{ earlier }} and session_days.activity_date <= {{ later }}
+{%- endmacro %}

@@ -116,6 +116,7 @@ def test_rows_that_arrive_before_their_customer_are_checked_again(dbt, dataset, 
         "int_web_events_validated",
         "int_web_events_rolled_up_to_session_days",
         "int_customer_daily_activity",
+        "fct_web_sessions",
         "customer_churn_features",
         "customer_value_features",
     ):

@@ -1,8 +1,23 @@
 -- One row per web session of an identified customer, up to the as-of date.
+-- Incremental: a customer's sessions are a function of their session days alone, so a run deletes and recomputes
+-- the sessions of the customers in customers_with_new_sessions.
+-- The incremental run reads the validated events (customers_with_new_sessions):
+-- depends_on: {{ ref('int_web_events_validated') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{% if is_incremental() %}{{ delete_rows(
+        'select distinct changed.customer_id from (' ~ customers_with_new_sessions() ~ ') as changed', ['customer_id']
+    ) }}{% endif %}",
+) }}
 with
 
 session_days as (
     select * from {{ ref('int_web_events_rolled_up_to_session_days') }}
+    {% if is_incremental() -%}
+        where customer_id in ({{ customers_with_new_sessions() }})
+    {%- endif %}
 ),
 
 as_of as (
@@ -36,7 +51,8 @@ final as (
         cast(events as integer) as events,
         cast(pages_viewed as integer) as pages_viewed,
         cast(features_clicked as integer) as features_clicked,
-        usage_minutes
+        usage_minutes,
+        cast({{ dbt.current_timestamp() }} as {{ dbt.type_timestamp() }}) as validated_at
     from sessions
 )
 
