@@ -374,7 +374,6 @@ def test_a_model_reads_the_features_it_was_fitted_on(features, feature_set, fit_
     assert as_of["driver_1"].isin(fitted.columns).all()
 
 
-
 def test_the_design_matrix_is_pandas_one_hot_encoding(features, feature_set):
     """The design matrix equals pandas' get_dummies of the features as floats, reindexed to the training columns at
     scoring time (the reference it replaces for speed), with missing values, nullable integers and a category
@@ -392,6 +391,7 @@ def test_the_design_matrix_is_pandas_one_hot_encoding(features, feature_set):
     pd.testing.assert_frame_equal(feature_set.design_matrix(rows), reference(rows))
     columns = [*reversed(reference(features.head(500)).columns), f"{feature_set.categorical[0]}_absent"]
     pd.testing.assert_frame_equal(feature_set.design_matrix(rows, columns), reference(rows, columns))
+
 
 def test_the_survival_model_predicts_as_lifelines_and_reads_back_bit_for_bit(features, feature_set, fit_settings):
     """Its median and survival probabilities are lifelines' WeibullAFTFitter's, from the fit's parameters alone;
