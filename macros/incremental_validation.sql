@@ -207,10 +207,7 @@
         and orders.order_date > {{ earlier }}
         and orders.order_date <= {{ later }}
     union
-    select session_days.customer_id
-    from {{ ref('int_web_events_rolled_up_to_session_days') }} as session_days
-    cross join {{ ref('int_as_of_date') }} as as_of
-    where session_days.activity_date > {{ earlier }} and session_days.activity_date <= {{ later }}
+    {{ customers_with_session_days_between(earlier, later) }}
 {%- endmacro %}
 
 {# fct_web_sessions' customers to recompute: those of the rows of int_web_events_validated written since its last
@@ -226,6 +223,12 @@
     {%- set later = "greatest(cast('" ~ (latest[1] or '0001-01-01') ~ "' as date), as_of.as_of_date)" %}
     {{ customers_validated_since_last_run(ref('int_web_events_validated')) }}
     union
+    {{ customers_with_session_days_between(earlier, later) }}
+{%- endmacro %}
+
+{# The customers with session days dated after `earlier` and up to `later` (date expressions that may read the
+   as-of date, as_of.as_of_date): those whose sessions up to the as-of date change when it moves. #}
+{% macro customers_with_session_days_between(earlier, later) -%}
     select session_days.customer_id
     from {{ ref('int_web_events_rolled_up_to_session_days') }} as session_days
     cross join {{ ref('int_as_of_date') }} as as_of
