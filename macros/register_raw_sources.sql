@@ -1,7 +1,7 @@
 {#
   Where the sources' raw files become tables (when the raw sources are files: var raw_sources). dbt-duckdb
   reads each file in place through the source's `external_location` meta; on Spark (run on-run-start) each
-  source with that meta becomes an external table of the metastore over the same file, so models read
+  source with that meta becomes an external table of the metastore over the same files, so models read
   `schema.identifier` as they would a data lake's table: a parquet file as it is, a JSON-lines log (read_json)
   with the columns and types of its `json_columns` meta. Run first, it also refuses a raw_sources value that
   is neither mode, which every check of it would otherwise read as 'tables'.
@@ -28,7 +28,11 @@
             {%- do run_query("create schema if not exists " ~ source.schema) %}
             {%- do run_query("drop table if exists " ~ table) %}
             {%- if path.group(1) == 'parquet' %}
-                {%- do run_query("create table " ~ table ~ " using parquet location '" ~ path.group(2) ~ "'") %}
+                {#- The folder with a file-name filter: Hive's metastore creates a location that does not exist, so
+                    a glob location ('<dir>/orders*.parquet') would leave an empty folder of that name in the raw
+                    directory. #}
+                {%- set folder, files = path.group(2).rsplit('/', 1) %}
+                {%- do run_query("create table " ~ table ~ " using parquet options (pathGlobFilter '" ~ files ~ "') location '" ~ folder ~ "'") %}
             {%- else %}
                 {%- set columns = [] %}
                 {%- for name, type in fromyaml(source.meta.json_columns).items() %}

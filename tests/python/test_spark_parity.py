@@ -47,8 +47,17 @@ def spark_env(tmp_path_factory):
     make("spark-stop", env)
 
 
+def listing(directory: Path) -> list[str]:
+    return sorted(str(path.relative_to(directory)) for path in directory.rglob("*"))
+
+
 @pytest.fixture(scope="module")
-def spark_build(dbt, dataset, spark_env) -> Path:
+def raw_listing_before_spark(dataset) -> list[str]:
+    return listing(dataset["raw"])
+
+
+@pytest.fixture(scope="module")
+def spark_build(dbt, dataset, spark_env, raw_listing_before_spark) -> Path:
     """`dbt build --target spark` of the end-to-end dataset (models, seeds, snapshot, every test), then the
     incremental models of staging, intermediate and the marts run again, as the next day's run would (their merges
     and pre-hook deletes on Delta; the feature marts recompute the as-of cutoff): its target dir."""
@@ -157,3 +166,7 @@ def test_every_published_table_on_spark_equals_duckdb(warehouse, spark_build, sp
                     first = duck[column][rows].iloc[0], on_spark[column][rows].iloc[0]
                     unequal[f"{table}.{column}"] = f"{rows.sum()} rows, first duckdb {first[0]!r} spark {first[1]!r}"
     assert unequal == {}
+
+
+def test_a_spark_build_leaves_the_raw_directory_as_it_was(dataset, spark_build, raw_listing_before_spark):
+    assert listing(dataset["raw"]) == raw_listing_before_spark
