@@ -95,6 +95,27 @@ def publish(
         staging.unlink(missing_ok=True)
 
 
+def every_data_test_passed(target_path: Path) -> bool:
+    """Whether the dbt run whose artifacts are in `target_path` ran every data test of its manifest, and each
+    passed (a `--select`ed or `--exclude`d build did not)."""
+    nodes = json.loads((target_path / "manifest.json").read_text())["nodes"].values()
+    tests = {node["unique_id"] for node in nodes if node["resource_type"] == "test"}
+    results = json.loads((target_path / "run_results.json").read_text())["results"]
+    return tests <= {result["unique_id"] for result in results if result["status"] == "pass"}
+
+
+def record_publication(build: Path, invocation_id: str) -> None:
+    """Record in the build warehouse that all it holds passed every data test and was published: a key's test
+    (`unique_combination_of_columns` with `written_at`) then checks the rows written since against the whole
+    table. Written after the publication, so a failure here only leaves an older record (more rows checked)."""
+    with duckdb.connect(str(build)) as con:
+        con.execute(
+            """create or replace table main.last_publication as
+            select ? as invocation_id, current_timestamp as published_at""",
+            [invocation_id],
+        )
+
+
 def build_and_publish(build: Path, published: Path, dbt_args: list[str], target_path: Path) -> int:
     """Run `dbt build` into `build`; publish only when it succeeds. Returns dbt's exit code."""
     published.parent.mkdir(parents=True, exist_ok=True)
@@ -111,6 +132,8 @@ def build_and_publish(build: Path, published: Path, dbt_args: list[str], target_
     invocation_id = json.loads((target_path / "run_results.json").read_text())["metadata"]["invocation_id"]
     manifest = target_path / "manifest.json"
     publish(build, published, published_tables(manifest), invocation_id, one_row_per_customer(manifest))
+    if every_data_test_passed(target_path):
+        record_publication(build, invocation_id)
     return 0
 
 

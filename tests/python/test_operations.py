@@ -139,6 +139,51 @@ def test_a_failed_build_leaves_the_last_publication_untouched(daily_runs):
     assert not list(daily_runs["published"].parent.glob(".*.tmp")), "no half-written publication is left behind"
 
 
+def keyed_tests(manifest: Path) -> list[dict]:
+    """The key tests that check only the rows written since the last publication (with `written_at`)."""
+    nodes = json.loads(manifest.read_text())["nodes"].values()
+    return [
+        node
+        for node in nodes
+        if node["resource_type"] == "test" and (node.get("test_metadata") or {}).get("kwargs", {}).get("written_at")
+    ]
+
+
+def test_a_key_repeated_by_a_row_written_since_the_last_publication_fails_its_test(daily_runs, dbt, dataset):
+    """Day two's build recorded its publication; a row written after it that repeats the key of a row published
+    before fails the key's test, which reads the rows written since against the whole table."""
+    build = daily_runs["day_two_build"]
+    with duckdb.connect(str(daily_runs["published"]), read_only=True) as con:
+        (published_run,) = con.execute("select distinct invocation_id from publication").fetchone()
+    with duckdb.connect(str(daily_runs["build"]), read_only=True) as con:
+        assert con.execute("select invocation_id from last_publication").fetchall() == [(published_run,)], (
+            "the failed third run left the record of the last publication"
+        )
+    tests = keyed_tests(build.parent / "target" / "manifest.json")
+    assert {test["attached_node"].split(".")[-1] for test in tests} >= {"base_web__events", "int_web_events_validated"}
+    checked = build.parent / "checked" / "build.duckdb"
+    checked.parent.mkdir()
+    shutil.copy(build, checked)
+    with duckdb.connect(str(checked)) as con:
+        for test in tests:
+            model, written_at = test["attached_node"].split(".")[-1], test["test_metadata"]["kwargs"]["written_at"]
+            con.execute(
+                f"""insert into {model}
+                select * replace (current_timestamp as {written_at})
+                from {model}
+                where ({test["config"]["where"] or "true"})
+                    and {written_at} < (select published_at from last_publication)
+                limit 1"""
+            )
+    result = dbt(["test", "--select", *(test["name"] for test in tests)], dataset["raw"], checked, check=False)
+    results = json.loads((checked.parent / "target" / "run_results.json").read_text())["results"]
+    results = [r for r in results if r["unique_id"].startswith("test.")]  # not the on-run-start hook
+    assert {r["unique_id"]: (r["status"], r["failures"]) for r in results} == {
+        test["unique_id"]: ("fail", 1) for test in tests
+    }, result.stdout[-4000:]
+    assert all("last_publication" in r["compiled_code"] for r in results)
+
+
 def test_score_history_answers_what_a_score_was_on_a_past_run(daily_runs):
     with duckdb.connect(str(daily_runs["published"]), read_only=True) as con:
         then = con.execute(
