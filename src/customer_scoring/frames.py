@@ -19,21 +19,28 @@ import pyarrow as pa
 
 def sorted_frame(relation, order_by: list[str]) -> pd.DataFrame:
     """A ref (`dbt.ref(...)`, written out in the model so that dbt sees the dependency) as a pandas frame
-    sorted by `order_by`, a key of the table."""
-    return frame(relation).sort_values(order_by, ignore_index=True, kind="stable")
+    sorted by `order_by`, a key of the table. DuckDB sorts, on both cores and before the rows become pandas
+    objects, by the same rules for a DuckDB and a Spark ref."""
+    return _pandas(relation, order_by)
 
 
 def frame(relation) -> pd.DataFrame:
     """A ref as a pandas frame in the order the warehouse returns it: for a table of one row or none."""
-    if not hasattr(relation, "toArrow"):  # a DuckDB relation
-        return relation.df()
-    table = relation.toArrow()
-    zoneless = pa.schema(
-        field.with_type(pa.timestamp(field.type.unit)) if pa.types.is_timestamp(field.type) else field
-        for field in table.schema
-    )
-    with duckdb.connect() as connection:
-        return connection.from_arrow(table.cast(zoneless)).df()
+    return _pandas(relation, [])
+
+
+def _pandas(relation, order_by: list[str]) -> pd.DataFrame:
+    if hasattr(relation, "toArrow"):  # a Spark DataFrame
+        table = relation.toArrow()
+        zoneless = pa.schema(
+            field.with_type(pa.timestamp(field.type.unit)) if pa.types.is_timestamp(field.type) else field
+            for field in table.schema
+        )
+        with duckdb.connect() as connection:
+            return _pandas(connection.from_arrow(table.cast(zoneless)), order_by)
+    if order_by:
+        relation = relation.order(", ".join(f'"{column}" asc nulls last' for column in order_by))
+    return relation.df()
 
 
 def filtered_frame(relation, where: str, order_by: list[str], columns: list[str] | None = None) -> pd.DataFrame:

@@ -37,6 +37,9 @@ class CountedRelation:
     def select(self, *columns: str) -> CountedRelation:
         return CountedRelation(self.relation.select(*columns), self.table, self.rows_read)
 
+    def order(self, order_by: str) -> CountedRelation:
+        return CountedRelation(self.relation.order(order_by), self.table, self.rows_read)
+
     def df(self):
         frame = self.relation.df()
         self.rows_read[self.table] += len(frame)
