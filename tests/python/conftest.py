@@ -43,6 +43,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.path.name not in LONGEST_FILES)  # stable: the rest keep their order
 
 
+def relative_paths(directory: Path) -> list[str]:
+    """Every file and folder under `directory`, as sorted paths relative to it."""
+    return sorted(str(path.relative_to(directory)) for path in directory.rglob("*"))
+
+
 def run_dbt(
     args: list[str], raw_dir: Path, warehouse: Path, check: bool = True, env: dict | None = None
 ) -> subprocess.CompletedProcess:

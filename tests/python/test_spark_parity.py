@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import PROJECT_DIR
+from conftest import PROJECT_DIR, relative_paths
 from test_reproducibility import RUN_COLUMNS
 
 from customer_scoring.frames import frame
@@ -47,13 +47,9 @@ def spark_env(tmp_path_factory):
     make("spark-stop", env)
 
 
-def listing(directory: Path) -> list[str]:
-    return sorted(str(path.relative_to(directory)) for path in directory.rglob("*"))
-
-
 @pytest.fixture(scope="module")
 def raw_listing_before_spark(dataset) -> list[str]:
-    return listing(dataset["raw"])
+    return relative_paths(dataset["raw"])
 
 
 @pytest.fixture(scope="module")
@@ -169,4 +165,4 @@ def test_every_published_table_on_spark_equals_duckdb(warehouse, spark_build, sp
 
 
 def test_a_spark_build_leaves_the_raw_directory_as_it_was(dataset, spark_build, raw_listing_before_spark):
-    assert listing(dataset["raw"]) == raw_listing_before_spark
+    assert relative_paths(dataset["raw"]) == raw_listing_before_spark
